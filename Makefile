@@ -1,0 +1,109 @@
+# gradbook: the two commands are `make lab` (open the course) and `make test` (run the tests).
+# Everything lives in a virtual environment ($(VENV)); nothing is installed system-wide except
+# the Graphviz `dot` program, which is installed with apt-get only when running as root.
+
+PYTHON ?= python3
+VENV ?= .venv
+LAB_NOTEBOOK ?= course/00-welcome.ipynb
+PYTEST_ARGS ?=
+
+VPY := $(VENV)/bin/python
+TEST_STAMP := $(VENV)/.gradbook-test.stamp
+COURSE_STAMP := $(VENV)/.gradbook-course.stamp
+BENCH_STAMP := $(VENV)/.gradbook-bench.stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install-test install-course install-bench graphviz test lab bench lint clean
+
+help:
+	@echo "make lab      install the course extras and open the course in JupyterLab"
+	@echo "make test     install the test extras (with PyTorch as the oracle) and run the tests"
+	@echo "make bench    run the benchmarks (tests/benchmarks)"
+	@echo "make lint     ruff check"
+	@echo "make clean    remove build artifacts (keeps $(VENV))"
+
+# --- the virtual environment ---------------------------------------------------------------
+
+venv: $(VPY)
+
+$(VPY):
+	@if ! $(PYTHON) -m venv $(VENV); then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "python venv support is missing; installing python3-venv with apt-get"; \
+	    rm -rf $(VENV); \
+	    apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); \
+	  else \
+	    echo "Could not create $(VENV) with '$(PYTHON) -m venv'."; \
+	    echo "On Debian/Ubuntu: sudo apt-get install python3-venv, then run make again."; \
+	    exit 1; \
+	  fi; \
+	fi
+	$(VPY) -m pip install --quiet --upgrade pip
+
+# --- installs (re-run only when pyproject.toml changes) --------------------------------------
+
+install-test: $(TEST_STAMP) graphviz
+
+$(TEST_STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install --quiet -e ".[test,oracle]"
+	@touch $@
+
+install-course: $(COURSE_STAMP) graphviz
+
+$(COURSE_STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install --quiet -e ".[course,test]"
+	@touch $@
+
+install-bench: $(BENCH_STAMP) graphviz
+
+$(BENCH_STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install --quiet -e ".[test,oracle,bench]"
+	@touch $@
+
+# The Graphviz `dot` program draws the graph pictures. Installed with apt-get when we are root
+# on Debian/Ubuntu; elsewhere we say how to install it and carry on (pictures still have their
+# DOT source without it).
+graphviz:
+	@if command -v dot >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u 2>/dev/null)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Graphviz (the dot program) with apt-get..."; \
+	  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; }; then \
+	    echo "WARNING: apt-get could not install graphviz; graph pictures will not render."; \
+	  fi; \
+	else \
+	  echo "NOTE: the Graphviz 'dot' program is not installed; graph pictures will not render."; \
+	  echo "  macOS:          brew install graphviz"; \
+	  echo "  Debian/Ubuntu:  sudo apt-get install graphviz"; \
+	  echo "  conda:          conda install -c conda-forge graphviz"; \
+	  echo "  Windows:        winget install graphviz   (or: choco install graphviz)"; \
+	  echo "Continuing without it."; \
+	fi
+
+# --- the two commands ------------------------------------------------------------------------
+
+test: install-test
+	$(VPY) -m pytest $(PYTEST_ARGS)
+
+lab: install-course
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(LAB_NOTEBOOK)
+
+# --- the rest --------------------------------------------------------------------------------
+
+bench:
+	@if [ -d tests/benchmarks ]; then \
+	  $(MAKE) --no-print-directory install-bench && $(VPY) -m tests.benchmarks; \
+	else \
+	  echo "There are no benchmarks yet (tests/benchmarks does not exist)."; \
+	fi
+
+lint: | $(VPY)
+	@$(VPY) -m ruff --version >/dev/null 2>&1 || $(VPY) -m pip install --quiet -e ".[dev]"
+	$(VPY) -m ruff check .
+
+clean:
+	rm -rf dist .pytest_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name '*.egg-info' -prune -exec rm -rf {} +
+	find . -path ./$(VENV) -prune -o -name __pycache__ -prune -exec rm -rf {} +
+	find . -path ./$(VENV) -prune -o -name .ipynb_checkpoints -prune -exec rm -rf {} +
+	@if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +; fi

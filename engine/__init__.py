@@ -1,0 +1,70 @@
+"""engine: a small autograd library with PyTorch's API, on NumPy (and CuPy).
+
+    import engine
+    x = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x ** 2).sum().backward()
+    x.grad  # tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+# Order matters: autograd (which loads Tensor on its way), then the ops that use both.
+from . import autograd  # noqa: I001
+from ._tensor import Size, Tensor
+from . import ops
+from . import _tensor_ops
+
+_tensor_ops._bind()
+
+from . import backend, dtypes, random, return_types  # noqa: E402
+from ._functions import *  # noqa: E402,F403
+from ._functions import cat, concat, concatenate, maximum, minimum, stack, where  # noqa: E402
+from .autograd.grad_mode import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .backend import device  # noqa: E402
+from .creation import *  # noqa: E402,F403
+from .dtypes import (  # noqa: E402
+    bool,  # noqa: A004
+    double,
+    dtype,
+    float,  # noqa: A004
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,  # noqa: A004
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    short,
+    uint8,
+)
+from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402
+
+
+def result_type(*operands):
+    return dtypes.result_type(*operands)
+
+
+def is_floating_point(input):  # noqa: A002
+    return input.is_floating_point()
+
+
+class cuda:  # noqa: N801 - PyTorch's spelling: engine.cuda.is_available()
+    """``engine.cuda.is_available()`` and the reason when it is not."""
+
+    is_available = staticmethod(backend.is_cuda_available)
+    unavailable_reason = staticmethod(backend.cuda_unavailable_reason)
+
+
+__version__ = "0.1.0"

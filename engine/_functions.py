@@ -1,0 +1,83 @@
+"""The functional forms: ``engine.exp(x)``, ``engine.cat([a, b])``, ``engine.where(c, a, b)``...
+
+Most are the method of the same name; ``cat`` and ``stack`` take a sequence.
+"""
+
+from __future__ import annotations
+
+from ._tensor import Tensor
+from ._tensor_ops import _operand
+from .ops import binary, movement
+
+_METHODS = (
+    "add sub mul div neg abs pow exp log sqrt sin cos tanh sigmoid relu sign reciprocal clone "
+    "clamp clip clamp_min clamp_max square sum mean var std max min argmax argmin norm "
+    "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "
+    "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal"
+).split()
+
+
+def _method(name):
+    def function(input, *args, **kwargs):  # noqa: A002 - PyTorch's argument name
+        return getattr(_operand(input), name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``engine.{name}(x, ...)`` is ``x.{name}(...)``."
+    return function
+
+
+globals().update({name: _method(name) for name in _METHODS})
+true_divide = divide = globals()["div"]
+multiply = globals()["mul"]
+subtract = globals()["sub"]
+
+
+def maximum(input, other):  # noqa: A002
+    return binary.Maximum.apply(_operand(input), _operand(other))
+
+
+def minimum(input, other):  # noqa: A002
+    return binary.Minimum.apply(_operand(input), _operand(other))
+
+
+def where(condition, input=None, other=None):  # noqa: A002
+    if input is None and other is None:
+        from ._tensor import make_tensor
+
+        return tuple(make_tensor(i) for i in condition._data.nonzero())
+    return binary.where(condition, _operand(input), _operand(other))
+
+
+def _check_sequence(tensors, name):
+    if isinstance(tensors, Tensor) or not tensors:
+        raise TypeError(f"{name}() expects a non-empty sequence of Tensors")
+    return [_operand(t) for t in tensors]
+
+
+def cat(tensors, dim=0):
+    tensors = _check_sequence(tensors, "cat")
+    d = dim % max(tensors[0].ndim, 1)
+    for i, t in enumerate(tensors[1:], 1):
+        ref = tensors[0].shape
+        if t.ndim != len(ref) or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref)) if j != d):
+            raise RuntimeError(
+                f"Sizes of tensors must match except in dimension {d}. Expected size "
+                f"{ref[1 - d] if len(ref) > 1 else ref[0]} but got size "
+                f"{t.shape[1 - d] if t.ndim > 1 else t.shape[0]} for tensor number {i} in the list."
+            )
+    return movement.Cat.apply(d, *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = _check_sequence(tensors, "stack")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got "
+                f"[{', '.join(map(str, tensors[0].shape))}] at entry 0 and "
+                f"[{', '.join(map(str, t.shape))}] at entry {i}"
+            )
+    return movement.Stack.apply(dim % (tensors[0].ndim + 1), *tensors)

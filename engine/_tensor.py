@@ -1,0 +1,528 @@
+"""``Tensor``: an array, plus what autograd needs to differentiate through it.
+
+A tensor holds its data (a NumPy or CuPy array), whether it requires grad, the node that
+made it (``grad_fn``, ``None`` for a leaf), its ``.grad``, and a version counter that
+in-place ops bump so backward can tell when a saved value was overwritten. The operations
+themselves live in ``engine.ops``; the methods here only route to them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Number
+
+import numpy
+
+from . import backend
+from ._tensor_ops import TensorOps
+from .autograd import grad_mode
+from .dtypes import dtype as _dtype
+from .dtypes import from_numpy_dtype
+
+_state = grad_mode._state
+_ndarray = numpy.ndarray
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints like PyTorch's (``engine.Size([2, 3])``)."""
+
+    def __repr__(self):
+        return f"engine.Size([{', '.join(map(str, self))}])"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+def _as_array(data):
+    if type(data) is _ndarray:
+        return data
+    if backend.is_array(data):
+        return data
+    return numpy.asarray(data)  # NumPy returns scalars for 0-d results; keep arrays
+
+
+def make_tensor(data, requires_grad=False, grad_fn=None, output_nr=0, vc=None):
+    """Wrap an array without checks or copies (the engine's internal constructor)."""
+    t = object.__new__(Tensor)
+    t._data = data if type(data) is _ndarray else _as_array(data)
+    t._requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._output_nr = output_nr
+    t._grad = None
+    t._vc = [0] if vc is None else vc
+    t._base = None
+    t._acc = None
+    t._retains_grad = False
+    t._hooks = None
+    t._inference = _state.inference
+    t.name = None
+    return t
+
+
+_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_INPLACE = (
+    "a view of a leaf Variable that requires grad is being used in an in-place operation."
+)
+
+
+class Tensor(TensorOps):
+    __slots__ = (
+        "_data", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_vc", "_base", "_acc",
+        "_retains_grad", "_hooks", "_inference", "name", "__weakref__",
+    )
+    __array_priority__ = 1000  # NumPy defers `array * tensor` to Tensor.__rmul__
+    __hash__ = object.__hash__
+
+    def __init__(self, data, requires_grad=False):
+        t = tensor(data)
+        for slot in Tensor.__slots__[:-1]:
+            setattr(self, slot, getattr(t, slot))
+        self.requires_grad = requires_grad
+
+    # -- metadata ------------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return from_numpy_dtype(self._data.dtype)
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return int(self._data.size)
+
+    nelement = numel
+
+    @property
+    def device(self):
+        return backend.device_of(self._data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_inference(self):
+        return self._inference
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    def _xp(self):
+        return backend.array_module(self._data)
+
+    def __len__(self):
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    # -- autograd state ------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if self.grad_fn is not None:
+            msg = "you can only change requires_grad flags of leaf variables."
+            if not value:
+                msg += (
+                    " If you want to use a computed variable in a subgraph that doesn't require"
+                    " differentiation use var_no_grad = var.detach()."
+                )
+            raise RuntimeError(msg)
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad=True):
+        if self.grad_fn is not None and not requires_grad:
+            self.requires_grad = False  # raises PyTorch's error
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if self.grad_fn is None:
+            self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
+                "mistake, make sure you access the leaf Tensor instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @property
+    def data(self):
+        """The same values, detached from the graph (shares memory and nothing else)."""
+        return make_tensor(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else _as_array(value)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        import weakref
+
+        node = self.grad_fn
+        if node._retains is None:
+            node._retains = {}
+        node._retains[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` takes the hook away."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        from .autograd.graph import RemovableHandle, _HookDict
+
+        if self.grad_fn is None:  # a leaf: hooks run before accumulation into .grad
+            if self._hooks is None:
+                self._hooks = _HookDict()
+            handle = RemovableHandle(self._hooks)
+            self._hooks[handle.id] = hook
+            return handle
+        nr = self._output_nr
+
+        def prehook(grad_outputs):
+            new = hook(grad_outputs[nr])
+            if new is None:
+                return None
+            grads = list(grad_outputs)
+            grads[nr] = new
+            return tuple(grads)
+
+        return self.grad_fn.register_prehook(prehook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        t = make_tensor(self._data, vc=self._vc)
+        t._inference = self._inference
+        return t
+
+    def detach_(self):
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is "
+                "set as True, gradients are views of DDP buckets, and hence detach_() cannot "
+                "be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # -- conversion ----------------------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return backend.to_device(self._data, backend.CPU).tolist()
+
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        if self.device.type != "cpu":
+            if force:
+                return backend.to_device(self._data, backend.CPU)
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.detach().numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def to(self, *args, **kwargs):
+        """``to(dtype)``, ``to(device)``, ``to(other)``; differentiable, like PyTorch."""
+        target_dtype, target_device = kwargs.get("dtype"), kwargs.get("device")
+        for a in args:
+            if isinstance(a, _dtype):
+                target_dtype = a
+            elif isinstance(a, Tensor):
+                target_dtype, target_device = a.dtype, a.device
+            elif a is not None:
+                target_device = a
+        from .ops.conversion import To
+
+        dev = backend.device(target_device) if target_device is not None else self.device
+        dt = target_dtype if target_dtype is not None else self.dtype
+        if dt is self.dtype and dev == self.device:
+            return self
+        if self._requires_grad and not dt.is_floating_point:
+            return make_tensor(To.forward(None, self._data, dt, dev))
+        return To.apply(self, dt, dev)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"engine.{self.dtype._legacy}"
+        return self.to(dtype)
+
+    def float(self):
+        from .dtypes import float32
+
+        return self.to(float32)
+
+    def double(self):
+        from .dtypes import float64
+
+        return self.to(float64)
+
+    def long(self):
+        from .dtypes import int64
+
+        return self.to(int64)
+
+    def int(self):
+        from .dtypes import int32
+
+        return self.to(int32)
+
+    def bool(self):
+        from .dtypes import bool as bool_
+
+        return self.to(bool_)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+    def contiguous(self):
+        return self
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+            )
+        return bool(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return self.item().__format__(spec)
+        return format(repr(self), spec)
+
+    def __repr__(self):
+        from ._tensor_str import tensor_repr
+
+        return tensor_repr(self)
+
+    def __iter__(self):
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self._data)))
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self.detach().numpy() if self.device.type == "cpu" else self.cpu()._data,
+                           self._requires_grad))
+
+    # -- in-place machinery --------------------------------------------------------------
+    def _bump(self):
+        if not self._inference:
+            self._vc[0] += 1
+
+    def _check_inplace(self):
+        """PyTorch's checks before an in-place op on this tensor."""
+        if self._inference and not _state.inference:
+            raise RuntimeError(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You "
+                "can make a clone to get a normal tensor before doing inplace update.See "
+                "https://github.com/pytorch/rfcs/pull/17 for more details."
+            )
+        if _state.enabled:
+            if self.grad_fn is None and self._requires_grad:
+                raise RuntimeError(_LEAF_INPLACE)
+            base = self._base
+            if base is not None and base.grad_fn is None and base._requires_grad:
+                raise RuntimeError(_VIEW_INPLACE)
+
+    def _inplace(self, op, *args):
+        """Run ``op(self, *args)`` and write the result into this tensor's memory.
+
+        When the graph is recorded, the node of the out-of-place result becomes this
+        tensor's ``grad_fn`` (its history is rebased), as PyTorch does.
+        """
+        self._check_inplace()
+        record = _state.enabled and (
+            self._requires_grad
+            or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        )
+        if not record:
+            with grad_mode.no_grad():
+                result = op(self, *args)
+            if result._data.dtype != self._data.dtype and not numpy.can_cast(
+                result._data.dtype, self._data.dtype, casting="same_kind"
+            ):
+                raise RuntimeError(
+                    f"result type {result.dtype._legacy.replace('Tensor', '')} can't be cast to "
+                    f"the desired output type {self.dtype._legacy.replace('Tensor', '')}"
+                )
+            self._data[...] = result._data
+            self._bump()
+            return self
+        # The node must see this tensor's value *before* the write: give it a snapshot.
+        old = make_tensor(self._data.copy(), self._requires_grad, self.grad_fn, self._output_nr)
+        result = op(old, *args)
+        self._data[...] = result._data
+        self._bump()
+        self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, 0, True
+        return self
+
+    def add_(self, other, *, alpha=1):
+        return self._inplace(lambda s, o: s + (o if alpha == 1 else o * alpha), other)
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace(lambda s, o: s - (o if alpha == 1 else o * alpha), other)
+
+    def mul_(self, other):
+        return self._inplace(lambda s, o: s * o, other)
+
+    def div_(self, other):
+        return self._inplace(lambda s, o: s / o, other)
+
+    def pow_(self, exponent):
+        return self._inplace(lambda s, o: s**o, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(lambda s: s.clamp(min, max))
+
+    def copy_(self, src):
+        src = src if isinstance(src, Tensor) else tensor(src)
+        return self._inplace(lambda s, o: s * 0 + o.to(s.dtype), src)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        self._check_inplace()
+        if _state.enabled and self._requires_grad:
+            return self._inplace(lambda s: s * 0 + value)
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._bump()
+        return self
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __setitem__(self, key, value):
+        from .ops.movement import IndexPut, normalize_setitem_key
+
+        key = normalize_setitem_key(key)
+        raw = value._data if isinstance(value, Tensor) else value
+        self._check_inplace()
+        if _state.enabled and (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        ):
+            old = make_tensor(self._data.copy(), self._requires_grad, self.grad_fn,
+                              self._output_nr)
+            value = value if isinstance(value, Tensor) else tensor(raw, dtype=self.dtype)
+            result = IndexPut.apply(old, key, value.to(self.dtype))
+            self._data[...] = result._data
+            self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, 0, True
+        else:
+            self._data[key] = raw
+        self._bump()
+
+
+def _rebuild(array, requires_grad):
+    return tensor(array, requires_grad=requires_grad)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """Make a new leaf tensor from data (a number, nested lists, an array or a tensor)."""
+    from .creation import tensor as _tensor
+
+    return _tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)

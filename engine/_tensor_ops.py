@@ -1,0 +1,429 @@
+"""The op methods of ``Tensor`` (``x + y``, ``x.exp()``, ``x.sum(dim)``, ``x[i]``, ...).
+
+Each one routes to a ``Function`` in ``engine.ops``; nothing here computes. ``Tensor``
+inherits these from ``TensorOps``. The op modules import ``Tensor``, so they are bound here
+by ``_bind()`` once everything is loaded.
+"""
+
+from __future__ import annotations
+
+from numbers import Number
+
+U = B = R = M = L = C = None  # engine.ops.unary, binary, reduce, movement, linalg, conversion
+
+
+def _bind():
+    global U, B, R, M, L, C
+    from .ops import binary as B
+    from .ops import conversion as C
+    from .ops import linalg as L
+    from .ops import movement as M
+    from .ops import reduce as R
+    from .ops import unary as U
+
+
+def _operand(x):
+    """Arrays and lists become tensors; tensors and Python numbers pass through."""
+    from ._tensor import Tensor, tensor
+
+    if isinstance(x, (Tensor, Number)):
+        return x
+    return tensor(x)
+
+
+def _raw(x):
+    return getattr(x, "_data", x)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _no_grad_result(array):
+    from ._tensor import make_tensor
+
+    return make_tensor(array)
+
+
+class TensorOps:
+    __slots__ = ()
+
+    # -- arithmetic (x * 2 and 2 * x both list the tensor first, as PyTorch does) -------------
+    def __add__(self, other):
+        return B.Add.apply(self, _operand(other))
+
+    def __radd__(self, other):
+        return B.Add.apply(self, _operand(other))
+
+    def __sub__(self, other):
+        return B.Sub.apply(self, _operand(other))
+
+    def __rsub__(self, other):
+        other = _operand(other)
+        if isinstance(other, Number):
+            return B.Rsub.apply(self, other)
+        return B.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return B.Mul.apply(self, _operand(other))
+
+    def __rmul__(self, other):
+        return B.Mul.apply(self, _operand(other))
+
+    def __truediv__(self, other):
+        return B.Div.apply(self, _operand(other))
+
+    def __rtruediv__(self, other):
+        other = _operand(other)
+        if isinstance(other, Number):
+            return U.Reciprocal.apply(self) * other  # PyTorch: 2 / x is reciprocal(x) * 2
+        return B.Div.apply(other, self)
+
+    def __pow__(self, exponent):
+        exponent = _operand(exponent)
+        if isinstance(exponent, Number):
+            return U.PowScalar.apply(self, exponent)
+        return B.Pow.apply(self, exponent)
+
+    def __rpow__(self, base):
+        base = _operand(base)
+        if isinstance(base, Number):
+            return U.RPowScalar.apply(base, self)
+        return B.Pow.apply(base, self)
+
+    def __matmul__(self, other):
+        return L.matmul(self, _operand(other))
+
+    def __rmatmul__(self, other):
+        return L.matmul(_operand(other), self)
+
+    def __neg__(self):
+        return U.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return U.Abs.apply(self)
+
+    # Not differentiable (integer-valued results), as in PyTorch.
+    def __floordiv__(self, other):
+        return _no_grad_result(self._data // _raw(other))
+
+    def __rfloordiv__(self, other):
+        return _no_grad_result(_raw(other) // self._data)
+
+    def __mod__(self, other):
+        return _no_grad_result(self._data % _raw(other))
+
+    def __and__(self, other):
+        return _no_grad_result(self._data & _raw(other))
+
+    def __or__(self, other):
+        return _no_grad_result(self._data | _raw(other))
+
+    def __xor__(self, other):
+        return _no_grad_result(self._data ^ _raw(other))
+
+    def __invert__(self):
+        return _no_grad_result(~self._data)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    # -- comparisons: bool tensors, never differentiable ---------------------------------
+    def __eq__(self, other):
+        return _no_grad_result(self._data == _raw(other))
+
+    def __ne__(self, other):
+        return _no_grad_result(self._data != _raw(other))
+
+    def __lt__(self, other):
+        return _no_grad_result(self._data < _raw(other))
+
+    def __le__(self, other):
+        return _no_grad_result(self._data <= _raw(other))
+
+    def __gt__(self, other):
+        return _no_grad_result(self._data > _raw(other))
+
+    def __ge__(self, other):
+        return _no_grad_result(self._data >= _raw(other))
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def isnan(self):
+        return _no_grad_result(self._xp().isnan(self._data))
+
+    def isfinite(self):
+        return _no_grad_result(self._xp().isfinite(self._data))
+
+    def any(self):
+        return _no_grad_result(self._data.any())
+
+    def all(self):
+        return _no_grad_result(self._data.all())
+
+    def equal(self, other):
+        return self.shape == other.shape and bool((self._data == other._data).all())
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08):
+        return bool(self._xp().allclose(self._data, _raw(other), rtol=rtol, atol=atol))
+
+    # -- elementwise functions -----------------------------------------------------------
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    neg = __neg__
+    abs = __abs__
+    matmul = __matmul__
+
+    def pow(self, exponent):
+        return self.__pow__(exponent)
+
+    def square(self):
+        return U.PowScalar.apply(self, 2)
+
+    def exp(self):
+        return U.Exp.apply(self)
+
+    def log(self):
+        return U.Log.apply(self)
+
+    def sqrt(self):
+        return U.Sqrt.apply(self)
+
+    def sin(self):
+        return U.Sin.apply(self)
+
+    def cos(self):
+        return U.Cos.apply(self)
+
+    def tanh(self):
+        return U.Tanh.apply(self)
+
+    def sigmoid(self):
+        return U.Sigmoid.apply(self)
+
+    def relu(self):
+        return U.Relu.apply(self)
+
+    def sign(self):
+        return U.Sign.apply(self)
+
+    def reciprocal(self):
+        return U.Reciprocal.apply(self)
+
+    def clone(self):
+        return U.Clone.apply(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        if hasattr(min, "_data") or hasattr(max, "_data"):
+            return B.ClampTensor.apply(self, _operand(min) if min is not None else None,
+                                       _operand(max) if max is not None else None)
+        return U.Clamp.apply(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min):  # noqa: A002
+        return U.ClampMin.apply(self, min, None)
+
+    def clamp_max(self, max):  # noqa: A002
+        return U.ClampMax.apply(self, None, max)
+
+    def maximum(self, other):
+        return B.Maximum.apply(self, _operand(other))
+
+    def minimum(self, other):
+        return B.Minimum.apply(self, _operand(other))
+
+    def where(self, condition, other):
+        return B.where(condition, self, _operand(other))
+
+    def floor(self):
+        return _no_grad_result(self._xp().floor(self._data))
+
+    def ceil(self):
+        return _no_grad_result(self._xp().ceil(self._data))
+
+    def round(self):
+        return _no_grad_result(self._xp().round(self._data))
+
+    # -- reductions ----------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        np_dtype = dtype.np if dtype is not None else None
+        if dim is None:
+            return R.SumAll.apply(self, np_dtype)
+        return R.Sum.apply(self, R.normalize_dims(dim, self.ndim), keepdim, np_dtype)
+
+    def mean(self, dim=None, keepdim=False):
+        if dim is None:
+            return R.MeanAll.apply(self)
+        return R.Mean.apply(self, R.normalize_dims(dim, self.ndim), keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        dims = R.normalize_dims(dim, self.ndim)
+        n = 1
+        for d in dims:
+            n *= self.shape[d] if self.ndim else 1
+        ddof = (1 if unbiased else 0) if correction is None else correction
+        centred = self - self.mean(dim=dims, keepdim=True)
+        return (centred * centred).sum(dim=dims, keepdim=keepdim) / max(n - ddof, 0)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def _extreme(self, dim, keepdim, all_op, dim_op, pair_op, name):
+        from .return_types import make_return_type
+
+        if dim is None:
+            return all_op.apply(self)
+        if hasattr(dim, "_data"):  # x.max(other) is maximum(x, other)
+            return pair_op.apply(self, dim)
+        (d,) = R.normalize_dims(dim, self.ndim)
+        values, indices = dim_op.apply(self, d, keepdim)
+        return make_return_type(name, values, indices)
+
+    def max(self, dim=None, keepdim=False):
+        return self._extreme(dim, keepdim, R.MaxAll, R.MaxDim, B.Maximum, "max")
+
+    def min(self, dim=None, keepdim=False):
+        return self._extreme(dim, keepdim, R.MinAll, R.MinDim, B.Minimum, "min")
+
+    def argmax(self, dim=None, keepdim=False):
+        if dim is None:
+            return _no_grad_result(self._data.argmax())
+        return _no_grad_result(self._data.argmax(axis=dim, keepdims=keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        if dim is None:
+            return _no_grad_result(self._data.argmin())
+        return _no_grad_result(self._data.argmin(axis=dim, keepdims=keepdim))
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        p = 2 if p == "fro" else p
+        return R.Norm.apply(self, float(p), R.normalize_dims(dim, self.ndim), keepdim)
+
+    # -- products ------------------------------------------------------------------------
+    def mm(self, other):
+        return L.Mm.apply(self, other)
+
+    def mv(self, other):
+        return L.Mv.apply(self, other)
+
+    def dot(self, other):
+        return L.Dot.apply(self, other)
+
+    def bmm(self, other):
+        return L.Bmm.apply(self, other)
+
+    # -- movement ------------------------------------------------------------------------
+    def reshape(self, *shape):
+        return M.View.apply(self, _shape_arg(shape))
+
+    view = reshape
+
+    def view_as(self, other):
+        return M.View.apply(self, tuple(other.shape))
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape
+        merged = 1
+        for n in shape[start:end + 1]:
+            merged *= n
+        return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return M.Squeeze.apply(self)
+        (d,) = R.normalize_dims(dim, self.ndim)
+        return M.SqueezeDim.apply(self, d)
+
+    def unsqueeze(self, dim):
+        d = dim if dim >= 0 else dim + self.ndim + 1
+        if not 0 <= d <= self.ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-self.ndim - 1}, "
+                f"{self.ndim}], but got {dim})"
+            )
+        return M.Unsqueeze.apply(self, d)
+
+    def expand(self, *sizes):
+        sizes = _shape_arg(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise RuntimeError(
+                f"expand(engine.{self.dtype._legacy}{{[{', '.join(map(str, self.shape))}]}}, "
+                f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided "
+                f"({len(sizes)}) must be greater or equal to the number of dimensions in the "
+                f"tensor ({self.ndim})"
+            )
+        shape = tuple(
+            self.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(sizes)
+        )
+        for i, n in enumerate(self.shape):
+            if n != 1 and n != shape[i + lead]:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({shape[i + lead]}) must match the "
+                    f"existing size ({n}) at non-singleton dimension {i + lead}.  Target sizes: "
+                    f"[{', '.join(map(str, sizes))}].  Tensor sizes: "
+                    f"[{', '.join(map(str, self.shape))}]"
+                )
+        return M.Expand.apply(self, shape)
+
+    def expand_as(self, other):
+        return self.expand(tuple(other.shape))
+
+    def t(self):
+        return M.T.apply(self)
+
+    @property
+    def T(self):  # noqa: N802 - PyTorch's name
+        return M.Permute.apply(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):  # noqa: N802
+        return self.transpose(-2, -1)
+
+    def transpose(self, dim0, dim1):
+        d0, d1 = (d % max(self.ndim, 1) for d in (dim0, dim1))
+        return M.Transpose.apply(self, d0, d1)
+
+    swapaxes = transpose
+
+    def permute(self, *dims):
+        dims = _shape_arg(dims)
+        return M.Permute.apply(self, tuple(d % self.ndim for d in dims))
+
+    def __getitem__(self, key):
+        return M.getitem(self, key)
+
+    def split(self, split_size, dim=0):
+        size = self.shape[dim]
+        sizes = (
+            [split_size] * (size // split_size) + ([size % split_size] if size % split_size else [])
+            if isinstance(split_size, int) else list(split_size)
+        )
+        out, start = [], 0
+        lead = (slice(None),) * (dim % self.ndim)
+        for n in sizes:
+            out.append(self[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(out)
+
+    def chunk(self, chunks, dim=0):
+        size = self.shape[dim]
+        return self.split(-(-size // chunks), dim)
+
+    def unbind(self, dim=0):
+        lead = (slice(None),) * (dim % self.ndim)
+        return tuple(self[lead + (i,)] for i in range(self.shape[dim]))

@@ -1,0 +1,322 @@
+"""The backward pass: walk the graph from the outputs to the leaves, without recursion.
+
+1. Discover the nodes reachable from the roots and count, for each, how many edges point at
+   it (its dependencies).
+2. Run nodes whose dependencies are all satisfied, latest-created first (PyTorch's order),
+   summing the gradients that arrive for each node in a buffer.
+3. Undo broadcasting once, here, for every op: a gradient larger than its input is summed
+   back to the input's shape.
+4. Free each node's saved tensors after it runs, unless ``retain_graph``.
+A chain of 100,000 ops is just 100,000 loop iterations.
+"""
+
+from __future__ import annotations
+
+import heapq
+import warnings
+
+from .._tensor import Tensor, make_tensor
+from . import anomaly_mode, grad_mode
+from .function import BackwardFunction
+from .graph import AccumulateGrad, accumulator_of
+
+_grad_state = grad_mode._state
+
+
+def _size(shape):
+    return f"engine.Size([{', '.join(map(str, shape))}])"
+
+
+def _root_gradients(roots, grads):
+    """Pair each root with its starting gradient (implicit 1 for a one-element output)."""
+    pairs = []
+    for i, (root, grad) in enumerate(zip(roots, grads)):
+        if not root._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if grad is None:
+            if root._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            grad = make_tensor(root._xp().ones_like(root._data))
+        else:
+            if not isinstance(grad, Tensor):
+                grad = make_tensor(root._xp().asarray(grad, dtype=root._data.dtype))
+            if grad.shape != root.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {_size(grad.shape)} "
+                    f"and output[{i}] has a shape of {_size(root.shape)}."
+                )
+            if grad._data.dtype != root._data.dtype:
+                grad = grad.to(root.dtype)
+        node = root.grad_fn if root.grad_fn is not None else accumulator_of(root)
+        pairs.append((node, root._output_nr if root.grad_fn is not None else 0, grad))
+    return pairs
+
+
+def _discover(root_nodes):
+    """Count, for every reachable node, the edges that point at it."""
+    deps = {}
+    seen = set(root_nodes)
+    stack = list(root_nodes)
+    while stack:
+        node = stack.pop()
+        for edge in node._edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            if child is None:
+                continue
+            deps[child] = deps.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return deps, seen
+
+
+def _needed(root_nodes, targets):
+    """The nodes from which some target is reachable (only they must run)."""
+    needed = set()
+    done = set()
+    stack = [(node, False) for node in root_nodes]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            if node in targets or any(
+                e is not None and e[0] is not None and e[0] in needed for e in node._edges
+            ):
+                needed.add(node)
+            continue
+        if node in done:
+            continue
+        done.add(node)
+        stack.append((node, True))
+        for edge in node._edges:
+            if edge is not None and edge[0] is not None and edge[0] not in done:
+                stack.append((edge[0], False))
+    return needed
+
+
+def sum_to_shape(grad, shape):
+    """Undo broadcasting: sum ``grad`` over the dimensions that broadcasting added or grew."""
+    lead = grad.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if dims:
+        grad = grad.sum(dim=dims, keepdim=True)
+    if lead or grad.shape != tuple(shape):
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _expandable(small, big):
+    if len(small) > len(big):
+        return False
+    return all(s == b or s == 1 for s, b in zip(reversed(small), reversed(big)))
+
+
+def _validate(node, grads):
+    """Check the count and shapes of what a node's backward returned; fit them to the inputs."""
+    edges = node._edges
+    if len(grads) != len(edges):
+        if len(grads) > len(edges) and all(g is None for g in grads[len(edges):]):
+            grads = grads[: len(edges)]
+        else:
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {len(edges)}, got {len(grads)})"
+            )
+    meta = node._input_meta
+    fixed = list(grads)
+    position = -1
+    for i, (edge, grad) in enumerate(zip(edges, grads)):
+        if edge is not None:
+            position += 1
+        if grad is None or edge is None or edge[0] is None:
+            continue
+        if type(grad) is not Tensor:
+            raise TypeError(
+                f"function {node.name()} returned a gradient of type {type(grad).__name__} "
+                f"at index {position}; expected a Tensor or None"
+            )
+        shape, dtype = meta[i]
+        if grad._data.shape != shape:
+            if not _expandable(shape, grad._data.shape):
+                raise RuntimeError(
+                    f"Function {node.name()} returned an invalid gradient at index {position} - "
+                    f"got [{', '.join(map(str, grad.shape))}] but expected shape compatible "
+                    f"with [{', '.join(map(str, shape))}]"
+                )
+            grad = sum_to_shape(grad, shape)
+        if grad._data.dtype != dtype.np:
+            grad = grad.to(dtype)
+        fixed[i] = grad
+    return fixed
+
+
+def _check_nan(node, grads):
+    for i, grad in enumerate(grads):
+        if type(grad) is Tensor and grad._xp().isnan(grad._data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+
+
+def _call_node(node, grads, create_graph):
+    if node._pre_hooks:
+        for hook in list(node._pre_hooks.values()):
+            result = hook(tuple(grads))
+            if result is not None:
+                grads = list(result)
+    if node._retains:
+        for nr, ref in node._retains.items():
+            tensor = ref()
+            if tensor is not None and grads[nr] is not None:
+                _store_grad(tensor, grads[nr], create_graph)
+    if all(g is None for g in grads):
+        return None
+    if type(node) is AccumulateGrad:
+        node.apply(grads[0])
+        return ()
+    if isinstance(node, BackwardFunction) and len(grads) > 1 and node.materialize_grads:
+        # A user's backward gets zeros, not None, for outputs that received no gradient.
+        xp = next(g for g in grads if g is not None)._xp()
+        grads = [
+            g if g is not None or m is None else make_tensor(xp.zeros(m[0], dtype=m[1].np))
+            for g, m in zip(grads, node._outputs_meta)
+        ]
+    result = node.apply(*grads)
+    result = list(result) if type(result) is tuple else [result]
+    if isinstance(node, BackwardFunction):
+        result = _validate(node, result)
+    if node._hooks:
+        for hook in list(node._hooks.values()):
+            new = hook(tuple(result), tuple(grads))
+            if new is not None:
+                result = list(new)
+    return result
+
+
+def _store_grad(tensor, grad, create_graph):
+    """``tensor.grad += grad`` with PyTorch's rules (first time: a copy; with create_graph:
+    out of place and recorded)."""
+    if tensor._grad is None:
+        tensor._grad = grad if create_graph else make_tensor(grad._data.copy())
+    elif create_graph or _grad_state.enabled:
+        tensor._grad = tensor._grad + grad
+    else:
+        tensor._grad._data += grad._data
+        tensor._grad._bump()
+
+
+def accumulate_into_leaf(tensor, grad):
+    if tensor._hooks:
+        for hook in list(tensor._hooks.values()):
+            result = hook(grad)
+            if result is not None:
+                grad = result
+    _store_grad(tensor, grad, _grad_state.enabled)
+
+
+def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None,
+                 accumulate=True, allow_unused=False):
+    """Backpropagate from ``roots``. With ``accumulate=False`` (``autograd.grad``) return the
+    gradients of ``inputs`` instead of adding them into ``.grad``."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    pairs = _root_gradients(roots, grad_roots)
+    root_nodes = list(dict.fromkeys(node for node, _, _ in pairs))
+    deps, _ = _discover(root_nodes)
+
+    captures = {}  # (node, output_nr) -> indices into inputs
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            key = (t.grad_fn, t._output_nr) if t.grad_fn is not None else (accumulator_of(t), 0)
+            captures.setdefault(key, []).append(i)
+        needed = _needed(root_nodes, {node for node, _ in captures})
+    captured = [None] * (len(inputs) if inputs is not None else 0)
+
+    buffers = {}
+    for node, nr, grad in pairs:
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._output_count()
+        buf[nr] = grad if buf[nr] is None else buf[nr] + grad
+    ready = [(-node._seq, id(node), node) for node in root_nodes if deps.get(node, 0) == 0]
+    heapq.heapify(ready)
+
+    prev_enabled = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    anomaly = anomaly_mode._state.enabled
+    try:
+        while ready:
+            node = heapq.heappop(ready)[2]
+            grads = buffers.pop(node, None)
+            if inputs is not None:
+                if node not in needed:
+                    continue
+                if grads is not None:
+                    for nr, grad in enumerate(grads):
+                        for i in captures.get((node, nr), ()):
+                            captured[i] = grad
+                if (not accumulate) and type(node) is AccumulateGrad:
+                    continue
+                if accumulate and (node, 0) in captures and type(node) is not AccumulateGrad:
+                    for i in captures[(node, 0)]:
+                        if grads is not None and grads[0] is not None:
+                            _store_grad(inputs[i], grads[0], create_graph)
+            if grads is None:
+                out = None
+            elif anomaly:
+                out = _call_with_anomaly(node, grads, create_graph)
+            else:
+                out = _call_node(node, grads, create_graph)
+            if not retain_graph:
+                node._release()
+            if out is None:
+                out = (None,) * len(node._edges)
+            for edge, grad in zip(node._edges, out):
+                if edge is None:
+                    continue
+                child = edge[0]
+                if child is None:
+                    continue
+                if grad is not None:
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child._output_count()
+                    nr = edge[1]
+                    buf[nr] = grad if buf[nr] is None else buf[nr] + grad
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
+                    heapq.heappush(ready, (-child._seq, id(child), child))
+    finally:
+        _grad_state.enabled = prev_enabled
+
+    if inputs is not None and not accumulate:
+        for i, grad in enumerate(captured):
+            if grad is None and not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+        return tuple(captured)
+    return None
+
+
+def _call_with_anomaly(node, grads, create_graph):
+    try:
+        out = _call_node(node, grads, create_graph)
+        if anomaly_mode._state.check_nan and out is not None:
+            _check_nan(node, out)
+        return out
+    except Exception:
+        if node._traceback:
+            warnings.warn(
+                f"Error detected in {node.name()}. Traceback of forward call that caused the "
+                f"error:\n{node._traceback}",
+                stacklevel=2,
+            )
+        raise

@@ -1,0 +1,377 @@
+"""``Function``: one shape for every differentiable op, built-in or written by a user.
+
+An op is a class with two static methods::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = xp.exp(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (y,) = ctx.saved_tensors
+            return grad_output * y
+
+``Op.apply(*args)`` runs ``forward`` and, when recording, makes the ``ctx`` a node of the
+backward graph (``grad_fn``). ``backward`` always works on tensors, so when the backward pass
+is itself recorded (``create_graph=True``) higher derivatives come for free.
+
+The one difference between the engine's own ops and a user's: a built-in op (one that sets
+``_array_forward = True``) receives and returns raw arrays in ``forward``, since writing it
+with tensor ops would call the op itself. A user's ``forward`` receives tensors, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from numbers import Number
+
+from .._tensor import Tensor, make_tensor
+from . import anomaly_mode, grad_mode
+from .graph import NO_EDGE, Node, accumulator_of
+
+_state = grad_mode._state
+
+
+class _AllFalse:
+    """``needs_input_grad`` when nothing is recorded: every input answers False."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index):
+        return False
+
+    def __iter__(self):
+        return iter(())
+
+    def __repr__(self):
+        return "(False, ...)"
+
+
+class _NullContext:
+    """The ``ctx`` a built-in op's forward gets when nothing is recorded: saving is a no-op."""
+
+    __slots__ = ("__dict__",)
+    needs_input_grad = _AllFalse()
+
+    def save_for_backward(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *tensors):
+        pass
+
+    def mark_dirty(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+
+_NULL_CTX = _NullContext()
+_FREED = object()
+_ALREADY_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+_INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `engine.no_grad()` instead "
+    "of `engine.inference_mode()`."
+)
+
+
+def _short_name(node):
+    return re.sub(r"Backward\d*$", "", node.name()) if node is not None else None
+
+
+def version_error(tensor, saved_version, producer, output_nr):
+    where = f", which is output {output_nr} of {_short_name(producer)}," if producer else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [engine.{tensor.dtype._legacy} [{', '.join(map(str, tensor.shape))}]]"
+        f"{where} is at version {tensor._version}; expected version {saved_version} instead. "
+        "Hint: enable anomaly detection to find the operation that failed to compute its "
+        "gradient, with engine.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+
+
+class BackwardFunction(Node):
+    """The node (and ``ctx``) made by ``Function.apply``; named after the op, e.g.
+    ``MulBackward0`` for built-ins and ``FBackward`` for a user's ``F``."""
+
+    __slots__ = (
+        "needs_input_grad", "_to_save", "_saved", "_input_meta", "_outputs_meta",
+        "_non_differentiable", "_dirty", "materialize_grads", "__dict__",
+    )
+    _forward_cls = None
+
+    # -- the ctx API, used inside forward and backward --------------------------------
+    def save_for_backward(self, *tensors):
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(_ALREADY_FREED)
+        if saved is None:
+            return ()
+        return tuple(_unpack(self, entry) for entry in saved)
+
+    # -- the node API, used by the engine ---------------------------------------------
+    def apply(self, *grad_outputs):
+        return self._forward_cls.backward(self, *grad_outputs)
+
+    def _release(self):
+        saved = self._saved
+        if saved is not None and saved is not _FREED:
+            # Only saved tensors are freed; saved Python numbers stay, as in PyTorch.
+            if any(entry[0] for entry in saved):
+                self._saved = _FREED
+
+    def _output_count(self):
+        meta = self._outputs_meta
+        return 1 if meta is None else len(meta)
+
+
+def _unpack(node, entry):
+    kind, obj, version = entry
+    if kind == 0:  # a plain value, or a tensor made inside forward that nobody can modify
+        return obj
+    if kind == 1:  # a tensor that existed before this op (an input)
+        if obj._version != version:
+            raise version_error(obj, version, obj.grad_fn, obj._output_nr)
+        return obj
+    # kind 2: one of this node's own outputs; rebuilt here so the node does not own it
+    data, vc, output_nr, base = obj
+    out = make_tensor(data, True, node, output_nr)
+    out._vc = vc
+    if vc[0] != version:
+        raise version_error(out, version, node, output_nr)
+    return out
+
+
+def _pack(node, item, args, outputs):
+    """Turn what forward saved into an entry that checks versions when unpacked."""
+    if item is None or isinstance(item, Number):
+        return (0, item, 0)
+    for out_nr, out in enumerate(outputs):
+        if item is out or (type(out) is Tensor and item is out._data):
+            out = out if type(out) is Tensor else None
+            if out is None:
+                break
+            if out._inference:
+                raise RuntimeError(_INFERENCE_SAVED)
+            return (2, (out._data, out._vc, out_nr, None), out._vc[0])
+    for arg in args:
+        if isinstance(arg, Tensor) and (item is arg or item is arg._data):
+            if arg._inference:
+                raise RuntimeError(_INFERENCE_SAVED)
+            return (1, arg, arg._vc[0])
+    if isinstance(item, Tensor):
+        if item._inference:
+            raise RuntimeError(_INFERENCE_SAVED)
+        return (1, item, item._vc[0])
+    return (0, make_tensor(item), 0)  # an intermediate array made by a built-in forward
+
+
+class FunctionMeta(type):
+    """Gives every ``Function`` subclass its node class: ``<Name>Backward`` (PyTorch's naming),
+    or the PyTorch name a built-in op declares in ``node_name``."""
+
+    def __init__(cls, name, bases, namespace):
+        super().__init__(name, bases, namespace)
+        node_name = namespace.get("node_name") or f"{name}Backward"
+        cls._backward_cls = type(node_name, (BackwardFunction,), {"_forward_cls": cls})
+
+
+class Function(metaclass=FunctionMeta):
+    """Base class of differentiable operations (PyTorch's ``torch.autograd.Function``)."""
+
+    _array_forward = False  # built-in ops compute forward on raw arrays
+    _scalars_are_inputs = False  # binary ops list a Python-number operand in next_functions
+    _is_view = False  # the output shares the first input's memory (and version counter)
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{type(self).__name__} is not meant to be instantiated: call "
+            f"{type(self).__name__}.apply(...) instead."
+        )
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+
+    @classmethod
+    def apply(cls, *args):
+        record = False
+        if _state.enabled:
+            for arg in args:
+                if type(arg) is Tensor and arg._requires_grad:
+                    record = True
+                    break
+        if cls._array_forward:
+            raw = [arg._data if type(arg) is Tensor else arg for arg in args]
+            if not record:  # the fast path: no node, no bookkeeping
+                out = cls.forward(_NULL_CTX, *raw)
+                if type(out) is tuple:
+                    return tuple(make_tensor(o) for o in out)
+                if cls._is_view:
+                    return _as_view(make_tensor(out), args[0])
+                return make_tensor(out)
+            node = cls._new_node(args)
+            out = cls.forward(node, *raw)
+        else:
+            node = cls._new_node(args) if record else cls._new_node(args, recording=False)
+            with grad_mode.no_grad():
+                out = cls.forward(node, *args)
+        return _finish(cls, node, args, out, record)
+
+    @classmethod
+    def _new_node(cls, args, recording=True):
+        node = object.__new__(cls._backward_cls)
+        Node.__init__(node)
+        node.needs_input_grad = tuple(
+            type(arg) is Tensor and arg._requires_grad and recording for arg in args
+        )
+        node._to_save = None
+        node._saved = None
+        node._input_meta = None
+        node._outputs_meta = None
+        node._non_differentiable = None
+        node._dirty = None
+        node.materialize_grads = not cls._array_forward
+        return node
+
+
+def _as_view(out, base):
+    out._vc = base._vc
+    out._base = base._base if base._base is not None else base
+    return out
+
+
+def _finish(cls, node, args, out, record):
+    """Wrap forward's result, and when recording, link the node into the graph."""
+    single = type(out) is not tuple
+    outs = (out,) if single else out
+    non_diff = node._non_differentiable or ()
+    dirty = node._dirty or ()
+    results = []
+    for i, o in enumerate(outs):
+        if type(o) is not Tensor:
+            if not (o is None or hasattr(o, "shape")):  # a plain value passes through
+                results.append(o)
+                continue
+            o = make_tensor(o)
+            if cls._is_view:
+                _as_view(o, args[0])
+        elif not cls._array_forward and not any(o is d for d in dirty):
+            if any(o is a for a in args):  # forward returned an input: give back a new alias
+                o = make_tensor(o._data, vc=o._vc)
+        differentiable = (
+            record
+            and o.dtype.is_floating_point
+            and not any(o is n or o._data is getattr(n, "_data", n) for n in non_diff)
+        )
+        if differentiable:
+            if any(o is d for d in dirty):
+                o._check_inplace()
+                o._bump()
+            o._requires_grad = True
+            o.grad_fn = node
+            o._output_nr = i
+        elif any(o is d for d in dirty):
+            o._bump()
+        results.append(o)
+    if record:
+        edges = []
+        meta = []
+        for arg in args:
+            if type(arg) is Tensor:
+                if arg._requires_grad:
+                    fn = arg.grad_fn
+                    edges.append((fn, arg._output_nr) if fn is not None else (accumulator_of(arg), 0))
+                    meta.append((arg._data.shape, arg.dtype))
+                else:
+                    edges.append(NO_EDGE)
+                    meta.append(None)
+            elif cls._scalars_are_inputs and isinstance(arg, Number):
+                edges.append(NO_EDGE)
+                meta.append(None)
+            else:
+                edges.append(None)
+                meta.append(None)
+        node._edges = tuple(edges)
+        node._input_meta = meta
+        if not single:
+            node._outputs_meta = [
+                (r._data.shape, r.dtype) if type(r) is Tensor else None for r in results
+            ]
+        if node._to_save is not None:
+            node._saved = tuple(_pack(node, item, args, results) for item in node._to_save)
+        node._to_save = None
+        if anomaly_mode._state.enabled:
+            node._traceback = anomaly_mode.forward_traceback()
+    return results[0] if single else tuple(results)
+
+
+def once_differentiable(backward):
+    """Mark a ``backward`` that cannot itself be differentiated: it runs without recording,
+    and differentiating its result again raises PyTorch's error."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with grad_mode.no_grad():
+            result = backward(ctx, *grad_outputs)
+        if not _state.enabled:
+            return result
+        if not any(type(g) is Tensor and g._requires_grad for g in grad_outputs):
+            return result
+        results = result if isinstance(result, tuple) else (result,)
+        tracked = [g for g in grad_outputs if type(g) is Tensor and g._requires_grad]
+        wrapped = tuple(
+            _DelayedError.apply(r, *tracked) if type(r) is Tensor else r for r in results
+        )
+        return wrapped if isinstance(result, tuple) else wrapped[0]
+
+    return wrapper
+
+
+class _DelayedError(Function):
+    node_name = "DelayedError"
+
+    @staticmethod
+    def forward(ctx, x, *grad_outputs):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with "
+            "@once_differentiable"
+        )

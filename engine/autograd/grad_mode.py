@@ -1,0 +1,148 @@
+"""Switching the recording of the graph on and off: thread-local, like PyTorch.
+
+Each mode is a context manager and a decorator (``@no_grad()`` or ``@no_grad``). The
+state is one thread-local object read by every op, so checking it must stay cheap.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.enabled = True  # is the graph recorded?
+        self.inference = False  # inside inference_mode?
+
+
+_state = _State()
+
+
+def is_grad_enabled():
+    return _state.enabled
+
+
+def is_inference_mode_enabled():
+    return _state.inference
+
+
+class _DecoratorContextManager:
+    """A context manager that also decorates functions and generators."""
+
+    def __call__(self, func):
+        if inspect.isclass(func):
+            raise TypeError(f"{type(self).__name__} can only decorate functions, not classes")
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    def _wrap_generator(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            response = None
+            while True:
+                with self.clone():
+                    try:
+                        request = gen.send(response)
+                    except StopIteration as stop:
+                        return stop.value
+                response = yield request
+
+        return wrapper
+
+    def clone(self):
+        return self.__class__()
+
+
+class _GradModeSetter(_DecoratorContextManager):
+    _value = True
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is not None:  # used as a bare decorator: @no_grad
+            self.__init__()
+            return self(orig_func)
+        return self
+
+    def __init__(self, orig_func=None):
+        self._prev = None
+
+    def __enter__(self):
+        self._prev = _state.enabled
+        _state.enabled = self._value
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+
+
+class no_grad(_GradModeSetter):
+    """Do not record operations: results have ``requires_grad=False``."""
+
+    _value = False
+
+
+class enable_grad(_GradModeSetter):
+    """Record operations again, e.g. inside a ``no_grad`` block."""
+
+    _value = True
+
+
+class set_grad_enabled(_DecoratorContextManager):
+    """Switch recording on or off; takes effect at once, and also works as a context manager."""
+
+    def __init__(self, mode):
+        self._prev = _state.enabled
+        self.mode = bool(mode)
+        _state.enabled = self.mode
+
+    def __call__(self, func):
+        _state.enabled = self._prev  # used as a decorator: undo the switch made by __init__
+        return super().__call__(func)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class inference_mode(_DecoratorContextManager):
+    """Like ``no_grad``, and the tensors made inside are inference tensors: they skip version
+    counting and can never be saved for backward."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):  # bare decorator
+            self = super().__new__(cls)
+            self.__init__(True)
+            return self(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+        self._prev = None
+
+    def __enter__(self):
+        self._prev = (_state.enabled, _state.inference)
+        if self.mode:
+            _state.enabled = False
+            _state.inference = True
+        else:
+            _state.inference = False
+
+    def __exit__(self, *exc):
+        _state.enabled, _state.inference = self._prev
+
+    def clone(self):
+        return self.__class__(self.mode)

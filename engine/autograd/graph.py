@@ -1,0 +1,127 @@
+"""The backward graph: nodes (``grad_fn``), their edges, and the leaves' accumulators.
+
+A node is what ``tensor.grad_fn`` returns. Its ``next_functions`` are the edges towards the
+inputs: ``(node, output_nr)`` for an input that requires grad (an ``AccumulateGrad`` for a
+leaf), ``(None, 0)`` for one that does not. Nodes hold no reference to their outputs, so a
+graph lives exactly as long as the tensors that end in it, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+_sequence = itertools.count()  # creation order; the engine runs later nodes first
+NO_EDGE = (None, 0)
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` takes the hook away."""
+
+    __slots__ = ("_hooks_ref", "id")
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self._hooks_ref = weakref.ref(hooks)
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self):
+        hooks = self._hooks_ref()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _HookDict(dict):
+    """A dict that can be weakly referenced by the handles of its hooks."""
+
+    __slots__ = ("__weakref__",)
+
+
+class Node:
+    """Base of every backward node. Subclasses implement ``apply(*grad_outputs)``."""
+
+    __slots__ = ("_edges", "_seq", "_hooks", "_pre_hooks", "_retains", "_traceback", "__weakref__")
+
+    def __init__(self):
+        self._edges = ()
+        self._seq = next(_sequence)
+        self._hooks = None  # post-hooks: fn(grad_inputs, grad_outputs)
+        self._pre_hooks = None  # pre-hooks: fn(grad_outputs); tensor hooks live here too
+        self._retains = None  # {output_nr: weakref to a tensor that called retain_grad()}
+        self._traceback = None  # the forward traceback, recorded in anomaly mode
+
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        return tuple(edge for edge in self._edges if edge is not None)
+
+    @property
+    def metadata(self):
+        return {}
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = _HookDict()
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = fn
+        return handle
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node; it may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = _HookDict()
+        handle = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[handle.id] = fn
+        return handle
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def __call__(self, *grad_outputs):
+        return self.apply(*grad_outputs)
+
+    # engine hooks ---------------------------------------------------------------------
+    def _release(self):
+        """Free what backward needed (called after backward unless retain_graph)."""
+
+    def _output_count(self):
+        return 1
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+
+    def apply(self, grad):
+        from .engine_loop import accumulate_into_leaf  # noqa: PLC0415 (cycle)
+
+        accumulate_into_leaf(self.variable, grad)
+        return ()
+
+
+def accumulator_of(tensor):
+    """The leaf's ``AccumulateGrad``, shared by every use of the leaf while a graph holds it.
+
+    The tensor keeps only a weak reference: the graph owns the node, so a leaf does not keep
+    a dead graph's node (and itself) alive through a reference cycle.
+    """
+    ref = tensor._acc
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._acc = weakref.ref(node)
+    return node

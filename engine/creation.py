@@ -1,0 +1,251 @@
+"""Factory functions: ``tensor``, ``zeros``, ``ones``, ``arange``, ``randn``, ...
+
+PyTorch's defaults: Python floats become float32, ints int64, bools bool; arrays keep their
+dtype. ``requires_grad=True`` makes a leaf that requires grad even inside ``no_grad``.
+"""
+
+from __future__ import annotations
+
+from numbers import Number
+
+import numpy
+
+from . import backend
+from . import random as _random
+from ._tensor import Tensor, make_tensor
+from .dtypes import dtype as _dtype
+from .dtypes import float32, from_numpy_dtype, int64
+
+
+def _leaf(array, requires_grad):
+    t = make_tensor(array)
+    if requires_grad:
+        if array.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
+        t._requires_grad = True
+    return t
+
+
+def _device(device):
+    return backend.CPU if device is None else backend.device(device)
+
+
+def _np_dtype(dtype, default=float32):
+    if dtype is None:
+        return default.np
+    if isinstance(dtype, _dtype):
+        return dtype.np
+    return from_numpy_dtype(numpy.dtype(dtype)).np
+
+
+def _contains_tensor(data):
+    if isinstance(data, Tensor):
+        return True
+    if isinstance(data, (list, tuple)):
+        return any(_contains_tensor(d) for d in data)
+    return False
+
+
+def _unwrap(data):
+    if isinstance(data, Tensor):
+        return backend.to_device(data._data, backend.CPU)
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(d) for d in data]
+    return data
+
+
+def _infer(data):
+    """The NumPy array for nested Python data, with PyTorch's default dtypes."""
+    arr = numpy.array(data)
+    kind = arr.dtype.kind
+    if kind == "f" and not backend.is_array(data) and not isinstance(data, numpy.generic):
+        if not (isinstance(data, Tensor) or _has_array(data)):
+            arr = arr.astype(numpy.float32)
+    elif kind in "iu" and not backend.is_array(data) and not _has_array(data):
+        arr = arr.astype(numpy.int64)
+    elif kind not in "fiub":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    return arr
+
+
+def _has_array(data):
+    if isinstance(data, (numpy.ndarray, numpy.generic)):
+        return True
+    if isinstance(data, (list, tuple)) and data:
+        return _has_array(data[0])
+    return False
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of ``data``."""
+    if isinstance(data, Tensor):
+        arr = backend.to_device(data._data, backend.CPU).copy()
+    elif backend.is_array(data):
+        arr = backend.to_device(data, backend.CPU).copy()
+    else:
+        arr = _infer(_unwrap(data) if _contains_tensor(data) else data)
+    if dtype is not None:
+        arr = arr.astype(_np_dtype(dtype))
+    dev = _device(device)
+    if dev.type != "cpu":
+        arr = backend.to_device(arr, dev)
+    return _leaf(arr, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, numpy.ndarray) and (dtype is None or _np_dtype(dtype) == data.dtype):
+        return from_numpy(data) if device is None else tensor(data, device=device)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with ``array`` (writes to one show in the other)."""
+    from_numpy_dtype(array.dtype)  # raises PyTorch's error for unsupported dtypes
+    return make_tensor(array)
+
+
+def _sizes(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _filled(fill, size, dtype, device, requires_grad, default=float32):
+    xp = backend.module_for(_device(device))
+    arr = xp.full(_sizes(size), fill, dtype=_np_dtype(dtype, default))
+    return _leaf(arr, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(1, size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = (
+            from_numpy_dtype(numpy.dtype(bool)) if isinstance(fill_value, bool)
+            else int64 if isinstance(fill_value, int) else float32
+        )
+    return _filled(fill_value, (size,) if isinstance(size, int) else tuple(size), dtype, device,
+                   requires_grad)
+
+
+def _like(t, dtype, device):
+    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    dt, dev = _like(input, dtype, device)
+    return _filled(0, tuple(input.shape), dt, dev, requires_grad)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    dt, dev = _like(input, dtype, device)
+    return _filled(1, tuple(input.shape), dt, dev, requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    dt, dev = _like(input, dtype, device)
+    return _filled(fill_value, tuple(input.shape), dt, dev, requires_grad)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    return zeros_like(input, dtype, device, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    numbers = (start, end, step)
+    default = float32 if any(isinstance(n, float) for n in numbers) else int64
+    xp = backend.module_for(_device(device))
+    arr = xp.arange(start, end, step, dtype=numpy.float64 if default is float32 else numpy.int64)
+    return _leaf(arr.astype(_np_dtype(dtype, default)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    xp = backend.module_for(_device(device))
+    arr = xp.linspace(start, end, steps, dtype=numpy.float64).astype(_np_dtype(dtype))
+    return _leaf(arr, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    xp = backend.module_for(_device(device))
+    return _leaf(xp.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+
+
+def _random_leaf(arr, dtype, device, requires_grad):
+    arr = arr.astype(_np_dtype(dtype))
+    dev = _device(device)
+    if dev.type != "cpu":
+        arr = backend.to_device(arr, dev)
+    return _leaf(arr, requires_grad)
+
+
+def _size_arg(sizes, size):
+    return _sizes(sizes) if size is None else _sizes((size,))
+
+
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1)."""
+    arr = _random.rng(generator).random(_size_arg(sizes, size))
+    return _random_leaf(arr, dtype, device, requires_grad)
+
+
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal."""
+    arr = _random.rng(generator).standard_normal(_size_arg(sizes, size))
+    return _random_leaf(arr, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    arr = _random.rng(generator).integers(low, high, size=tuple(size))
+    return _random_leaf(arr, dtype or int64, device, False)
+
+
+def randperm(n, generator=None, dtype=None, device=None):
+    return _random_leaf(_random.rng(generator).permutation(n), dtype or int64, device, False)
+
+
+def rand_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    dt, dev = _like(input, dtype, device)
+    return rand(*input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    dt, dev = _like(input, dtype, device)
+    return randn(*input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def scalar_tensor(value, dtype=None, device=None):
+    return tensor(value, dtype=dtype, device=device)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):  # noqa: A002
+    return input.numel()
+
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
+    "ones_like", "full_like", "empty_like", "arange", "linspace", "eye", "rand", "randn",
+    "randint", "randperm", "rand_like", "randn_like", "scalar_tensor", "is_tensor", "numel",
+    "Number",
+]

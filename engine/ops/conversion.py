@@ -1,0 +1,25 @@
+"""Changing a tensor's dtype or device; the gradient goes back to the original ones."""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..backend import device_of, to_device
+
+
+class To(Function):
+    _array_forward = True
+    node_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dtype, device):
+        if ctx is not None:
+            ctx.source = (a.dtype, device_of(a))
+        out = to_device(a, device)
+        return out.astype(dtype.np, copy=out is a)
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..dtypes import from_numpy_dtype
+
+        np_dtype, dev = ctx.source
+        return g.to(from_numpy_dtype(np_dtype), dev), None, None

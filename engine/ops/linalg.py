@@ -1,0 +1,141 @@
+"""Matrix products and their derivatives.
+
+For ``y = a @ b``: ``grad_a = g @ bᵀ`` and ``grad_b = aᵀ @ g``. The shapes of PyTorch's
+graph are kept: 1-D·1-D is ``Dot``, 2-D·2-D ``Mm``, 2-D·1-D ``Mv``, batched ``Bmm``.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from .movement import UnsafeView
+
+
+def _same_dtype(a, b):
+    if a.dtype != b.dtype:
+        from ..dtypes import from_numpy_dtype
+
+        names = {"float32": "float", "float64": "double", "int64": "long", "int32": "int"}
+        da, db = (names.get(d.name, d.name) for d in (from_numpy_dtype(a.dtype), from_numpy_dtype(b.dtype)))
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {da} != {db}")
+
+
+class _Product(Function):
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _same_dtype(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                              b if ctx.needs_input_grad[0] else None)
+        return a @ b
+
+
+class Mm(_Product):
+    node_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+            if a.ndim == 2 and b.ndim == 2:
+                raise RuntimeError(
+                    f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} "
+                    f"and {b.shape[0]}x{b.shape[1]})"
+                )
+            raise RuntimeError(f"self must be a matrix (got {a.ndim}-D and {b.ndim}-D)")
+        return _Product.forward(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return (g.mm(b.t()) if ctx.needs_input_grad[0] else None,
+                a.t().mm(g) if ctx.needs_input_grad[1] else None)
+
+
+class Mv(_Product):
+    node_name = "MvBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(
+                f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                f"vec ({b.shape[0]})"
+            )
+        return _Product.forward(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return (g.unsqueeze(1) * b if ctx.needs_input_grad[0] else None,  # outer(g, b)
+                a.t().mv(g) if ctx.needs_input_grad[1] else None)
+
+
+class Dot(_Product):
+    node_name = "DotBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.shape != b.shape:
+            raise RuntimeError(
+                "inconsistent tensor size, expected tensor [%d] and src [%d] to have the same "
+                "number of elements, but got %d and %d elements respectively"
+                % (a.shape[0], b.shape[0], a.shape[0], b.shape[0])
+            )
+        return _Product.forward(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return (g * b if ctx.needs_input_grad[0] else None,
+                g * a if ctx.needs_input_grad[1] else None)
+
+
+class Bmm(_Product):
+    """Batched (and broadcast) matrix product of operands with at least 2 dimensions."""
+
+    node_name = "BmmBackward0"
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # The engine sums over broadcast batch dimensions.
+        return (g @ b.transpose(-1, -2) if ctx.needs_input_grad[0] else None,
+                a.transpose(-1, -2) @ g if ctx.needs_input_grad[1] else None)
+
+
+def matmul(a, b):
+    """``a @ b`` with PyTorch's dispatch (and PyTorch's node names)."""
+    da, db = a.ndim, b.ndim
+    if da == 0 or db == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D"
+        )
+    if da == 1 and db == 1:
+        return Dot.apply(a, b)
+    if da == 2 and db == 2:
+        return Mm.apply(a, b)
+    if da == 2 and db == 1:
+        return Mv.apply(a, b)
+    if da == 1 and db == 2:
+        return SqueezeMatmul.apply(Mm.apply(a.unsqueeze(0), b), 0)
+    out_shape = None
+    if da == 1:
+        a = a.unsqueeze(0)
+        out_shape = "drop-2"
+    if db == 1:
+        b = b.unsqueeze(-1)
+        out_shape = "drop-1"
+    y = Bmm.apply(a, b)
+    shape = y.shape
+    if out_shape == "drop-2":
+        shape = shape[:-2] + shape[-1:]
+    elif out_shape == "drop-1":
+        shape = shape[:-1]
+    return UnsafeView.apply(y, tuple(shape))
+
+
+from .movement import SqueezeDim  # noqa: E402
+
+
+class SqueezeMatmul(SqueezeDim):
+    node_name = "SqueezeBackward4"

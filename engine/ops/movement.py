@@ -1,0 +1,334 @@
+"""Ops that move, reshape, select or join elements, with their derivatives.
+
+Views (reshape, transpose, permute, squeeze, unsqueeze, expand, select, slice) share their
+input's data and version counter, as in PyTorch. The backward of a view is the inverse
+movement; the backward of a selection scatters ``g`` into zeros (adding at repeated indices).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+from ..autograd.function import Function
+from ..backend import array_module, is_array
+
+
+class _View(Function):
+    _array_forward = True
+    _is_view = True
+
+
+class View(_View):
+    node_name = "ViewBackward0"
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise RuntimeError(
+                f"shape '[{', '.join(map(str, shape))}]' is invalid for input of size {a.size}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+class UnsafeView(View):
+    node_name = "UnsafeViewBackward0"
+
+
+class Transpose(_View):
+    node_name = "TransposeBackward0"
+
+    @staticmethod
+    def forward(ctx, a, d0, d1):
+        ctx.dims = (d0, d1)
+        return array_module(a).swapaxes(a, d0, d1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(*ctx.dims), None, None
+
+
+class T(_View):
+    node_name = "TBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        if a.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D")
+        return a.T
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.t()
+
+
+class Permute(_View):
+    node_name = "PermuteBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return a.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return g.permute(*inverse), None
+
+
+class Squeeze(_View):
+    node_name = "SqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.shape = a.shape
+        return a.reshape(tuple(n for n in a.shape if n != 1))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+
+class SqueezeDim(_View):
+    node_name = "SqueezeBackward1"
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.shape = a.shape
+        if a.ndim and a.shape[dim] == 1:
+            return a.reshape(a.shape[:dim] + a.shape[dim + 1:] if dim != -1 else a.shape[:-1])
+        return a[...]
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+class Unsqueeze(_View):
+    node_name = "UnsqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.shape = a.shape
+        return array_module(a).expand_dims(a, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+class Expand(_View):
+    node_name = "ExpandBackward0"
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return array_module(a).broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..autograd.engine_loop import sum_to_shape
+
+        return sum_to_shape(g, ctx.shape), None
+
+
+class Select(_View):
+    """``x[..., i, ...]`` along one dimension."""
+
+    node_name = "SelectBackward0"
+
+    @staticmethod
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        return ScatterGrad.apply(g, ctx.shape, ctx.key, False), None
+
+
+class Slice(Select):
+    node_name = "SliceBackward0"
+
+
+class Index(Function):
+    """Advanced (integer-array or mask) indexing; the result is a copy."""
+
+    _array_forward = True
+    node_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        return ScatterGrad.apply(g, ctx.shape, ctx.key, True), None
+
+
+class ScatterGrad(Function):
+    """The backward of indexing: ``g`` placed into zeros (summed where indices repeat)."""
+
+    _array_forward = True
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, g, shape, key, accumulate):
+        ctx.key = key
+        xp = array_module(g)
+        out = xp.zeros(shape, dtype=g.dtype)
+        if accumulate:
+            xp.add.at(out, key, g)
+        else:
+            out[key] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return gg[ctx.key], None, None, None
+
+
+class IndexPut(Function):
+    """``x[key] = value`` recorded out of place (the in-place write happens in Tensor)."""
+
+    _array_forward = True
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, a, key, value):
+        ctx.key = key
+        out = a.copy()
+        out[key] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        key = ctx.key
+        keep = g.clone()
+        keep[key] = 0.0
+        return keep, None, (g[key] if ctx.needs_input_grad[2] else None)
+
+
+class Cat(Function):
+    _array_forward = True
+    node_name = "CatBackward0"
+
+    @staticmethod
+    def forward(ctx, dim, *arrays):
+        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
+        return array_module(arrays[0]).concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, start = [None], 0
+        lead = (slice(None),) * ctx.dim
+        for n in ctx.sizes:
+            grads.append(g[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(grads)
+
+
+class Stack(Function):
+    _array_forward = True
+    node_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, dim, *arrays):
+        ctx.dim, ctx.count = dim, len(arrays)
+        return array_module(arrays[0]).stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        lead = (slice(None),) * ctx.dim
+        return (None,) + tuple(g[lead + (i,)] for i in range(ctx.count))
+
+
+# -- indexing: turn a Python key into the ops above ------------------------------------
+
+
+def _raw(k):
+    from .._tensor import Tensor
+
+    if isinstance(k, Tensor):
+        k = k._data
+    elif isinstance(k, (list, range)):
+        import numpy
+
+        k = numpy.asarray(k)
+        if k.dtype.kind == "f":
+            raise IndexError(
+                "tensors used as indices must be long, int, byte or bool tensors"
+            )
+    return k
+
+
+def _advanced(k):
+    return is_array(k) and not (k.ndim == 0 and k.dtype.kind in "iu")
+
+
+def _expand_masks(key):
+    out = []
+    for k in key:
+        if is_array(k) and k.dtype == bool:
+            out.extend(array_module(k).nonzero(k))
+        else:
+            out.append(k.item() if is_array(k) and k.ndim == 0 else k)
+    return tuple(out)
+
+
+def getitem(tensor, key):
+    """``tensor[key]`` as PyTorch records it: one Select/Slice per indexed dimension, or one
+    Index for advanced indexing."""
+    key = key if isinstance(key, tuple) else (key,)
+    key = tuple(_raw(k) for k in key)
+    if any(_advanced(k) for k in key):
+        return Index.apply(tensor, _expand_masks(key))
+    consumed = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if consumed > tensor.ndim:
+        raise IndexError(
+            f"too many indices for tensor of dimension {tensor.ndim}"
+        )
+    out, d, applied = tensor, 0, False
+    for k in key:
+        if k is Ellipsis:
+            d += tensor.ndim - consumed
+        elif k is None:
+            out, d, applied = Unsqueeze.apply(out, d), d + 1, True
+        elif isinstance(k, slice):
+            if k != slice(None) and k.indices(out.shape[d]) != (0, out.shape[d], 1):
+                if k.step is not None and k.step <= 0:
+                    raise ValueError("step must be greater than zero")
+                out, applied = Slice.apply(out, (slice(None),) * d + (k, Ellipsis)), True
+            d += 1
+        elif isinstance(k, Integral) or (is_array(k) and k.ndim == 0):
+            k = int(k)
+            size = out.shape[d]
+            if not -size <= k < size:
+                raise IndexError(
+                    f"index {k} is out of bounds for dimension {d} with size {size}"
+                )
+            out, applied = Select.apply(out, (slice(None),) * d + (k, Ellipsis)), True
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                f"Variables are valid indices (got {type(k).__name__})"
+            )
+    if not applied:
+        out = Slice.apply(out, (Ellipsis,))
+    return out
+
+
+def normalize_setitem_key(key):
+    key = key if isinstance(key, tuple) else (key,)
+    key = tuple(_raw(k) for k in key)
+    if any(_advanced(k) for k in key):
+        return _expand_masks(key)
+    return key

@@ -1,0 +1,238 @@
+"""Reductions: sums, means, extremes and norms, with their derivatives.
+
+A reduction's backward spreads ``g`` back over the reduced dimensions: unsqueeze where
+``keepdim=False`` removed them, then expand to the input's shape.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..autograd.function import Function
+from ..backend import array_module
+
+
+def normalize_dims(dim, ndim):
+    """``dim`` (None, an int or a sequence, negatives allowed) as a sorted tuple."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    span = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -span <= d < span:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-span}, {span - 1}], "
+                f"but got {d})"
+            )
+        out.append(d % span)
+    return tuple(sorted(set(out)))
+
+
+def _kept_shape(shape, dims):
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+def spread(g, shape, dims):
+    """Broadcast a reduced gradient back to ``shape`` (the backward of every reduction)."""
+    kept = _kept_shape(shape, dims) if shape else ()
+    if g.shape != kept:
+        g = g.reshape(kept)
+    return g.expand(shape)
+
+
+class _Reduce(Function):
+    _array_forward = True
+
+
+class SumAll(_Reduce):
+    node_name = "SumBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dtype=None):
+        ctx.shape = a.shape
+        if a.dtype.kind in "bi" and dtype is None:
+            dtype = numpy.int64
+        return a.sum(dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.expand(ctx.shape), None
+
+
+class Sum(_Reduce):
+    node_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, dtype=None):
+        ctx.shape, ctx.dims = a.shape, dims
+        if a.dtype.kind in "bi" and dtype is None:
+            dtype = numpy.int64
+        return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return spread(g, ctx.shape, ctx.dims), None, None, None
+
+
+def _check_mean(a):
+    if a.dtype.kind not in "fc":
+        from ..dtypes import from_numpy_dtype
+
+        name = {"int64": "Long", "int32": "Int", "bool": "Bool", "int16": "Short",
+                "int8": "Char", "uint8": "Byte"}.get(str(a.dtype), str(from_numpy_dtype(a.dtype)))
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {name}"
+        )
+
+
+class MeanAll(_Reduce):
+    node_name = "MeanBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        _check_mean(a)
+        ctx.shape = a.shape
+        return a.mean()
+
+    @staticmethod
+    def backward(ctx, g):
+        n = max(int(numpy.prod(ctx.shape)), 1)
+        return g.expand(ctx.shape) / n
+
+
+class Mean(_Reduce):
+    node_name = "MeanBackward1"
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        _check_mean(a)
+        ctx.shape, ctx.dims = a.shape, dims
+        return a.mean(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = 1
+        for d in ctx.dims:
+            n *= ctx.shape[d] if ctx.shape else 1
+        return spread(g, ctx.shape, ctx.dims) / max(n, 1), None, None
+
+
+def _empty_check(a, name):
+    if a.size == 0:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+
+
+class MaxAll(_Reduce):
+    node_name = "MaxBackward1"
+
+    @staticmethod
+    def forward(ctx, a):
+        _empty_check(a, "max")
+        y = a.max()
+        ctx.save_for_backward(a, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        hits = x == y  # ties share the gradient evenly, as in PyTorch
+        return g * hits / hits.sum()
+
+
+class MinAll(MaxAll):
+    node_name = "MinBackward1"
+
+    @staticmethod
+    def forward(ctx, a):
+        _empty_check(a, "min")
+        y = a.min()
+        ctx.save_for_backward(a, y)
+        return y
+
+
+class MaxDim(_Reduce):
+    """``max(dim)``: values and indices; the gradient goes to the chosen index."""
+
+    node_name = "MaxBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        xp = array_module(a)
+        idx = xp.expand_dims(a.argmax(axis=dim), dim)
+        return _values_indices(ctx, xp, a, idx, dim, keepdim)
+
+    @staticmethod
+    def backward(ctx, g, g_indices=None):
+        return spread(g, ctx.shape, (ctx.dim,)) * ctx.mask, None, None
+
+
+class MinDim(MaxDim):
+    node_name = "MinBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        xp = array_module(a)
+        idx = xp.expand_dims(a.argmin(axis=dim), dim)
+        return _values_indices(ctx, xp, a, idx, dim, keepdim)
+
+
+def _values_indices(ctx, xp, a, idx, dim, keepdim):
+    values = xp.take_along_axis(a, idx, axis=dim)
+    if ctx.needs_input_grad[0]:
+        mask = xp.zeros(a.shape, dtype=bool)
+        xp.put_along_axis(mask, idx, True, axis=dim)
+        ctx.mask, ctx.shape, ctx.dim = mask, a.shape, dim
+    if not keepdim:
+        values, idx = values.squeeze(dim), idx.squeeze(dim)
+    return values, idx.astype(numpy.int64, copy=False)
+
+
+class Norm(_Reduce):
+    """The vector p-norm over ``dims`` (``linalg.vector_norm``)."""
+
+    node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, a, p, dims, keepdim):
+        xp = array_module(a)
+        ctx.p, ctx.shape, ctx.dims = p, a.shape, dims
+        absx = xp.abs(a)
+        if p == float("inf"):
+            y = absx.max(axis=dims, keepdims=keepdim)
+        elif p == 2:
+            y = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+        elif p == 1:
+            y = absx.sum(axis=dims, keepdims=keepdim)
+        else:
+            y = (absx**p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+        y = xp.asarray(y, dtype=a.dtype)
+        ctx.save_for_backward(a, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        p, dims = ctx.p, ctx.dims
+        g = spread(g, ctx.shape, dims)
+        y = spread(y, ctx.shape, dims)
+        if p == 1:
+            return g * x.sign(), None, None, None
+        if p == float("inf"):
+            hits = x.abs() == y
+            count = spread(hits.sum(dim=dims, keepdim=True), ctx.shape, dims)
+            return g * x.sign() * hits / count, None, None, None
+        # d/dx ||x||_p = x |x|^(p-2) / ||x||_p^(p-1); taken as 0 where the norm is 0
+        safe = where(y == 0, 1.0, y)
+        if p == 2:
+            grad = x / safe
+        else:
+            grad = x * x.abs() ** (p - 2) / safe ** (p - 1)
+        return where(y == 0, 0.0, g * grad), None, None, None
+
+
+from .binary import where  # noqa: E402  (shared helper; binary does not import reduce)

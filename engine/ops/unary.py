@@ -1,0 +1,282 @@
+"""Elementwise functions of one tensor: a table of derivatives.
+
+Each forward works on raw arrays (``xp`` is NumPy or CuPy); each backward is written with
+tensor ops, so it can itself be differentiated. ``g`` is the incoming ``grad_output``.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..autograd.function import Function
+from ..backend import array_module
+
+
+def floating(a):
+    """Integer and bool inputs to a floating function compute in the default dtype."""
+    if a.dtype.kind in "biu":
+        return a.astype(numpy.float32)
+    return a
+
+
+class _Unary(Function):
+    _array_forward = True
+
+
+class Neg(_Unary):
+    node_name = "NegBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(_Unary):
+    node_name = "ExpBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        y = array_module(a).exp(floating(a))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y  # d/dx e^x = e^x
+
+
+class Log(_Unary):
+    node_name = "LogBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return array_module(a).log(floating(a))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x  # d/dx log x = 1/x
+
+
+class Sqrt(_Unary):
+    node_name = "SqrtBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        y = array_module(a).sqrt(floating(a))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g / (2 * y)  # d/dx sqrt x = 1 / (2 sqrt x)
+
+
+class Sin(_Unary):
+    node_name = "SinBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return array_module(a).sin(floating(a))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cos()
+
+
+class Cos(_Unary):
+    node_name = "CosBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return array_module(a).cos(floating(a))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * x.sin()
+
+
+class Tanh(_Unary):
+    node_name = "TanhBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        y = array_module(a).tanh(floating(a))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y)  # d/dx tanh x = 1 - tanh² x
+
+
+class Sigmoid(_Unary):
+    node_name = "SigmoidBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = array_module(a)
+        a = floating(a)
+        # Stable for large |a|: exp of a non-positive number never overflows.
+        e = xp.exp(-xp.abs(a))
+        y = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * (1 - y)  # σ' = σ (1 - σ)
+
+
+class Relu(_Unary):
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        y = array_module(a).maximum(a, 0).astype(a.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y > 0)  # 1 where the output is positive, 0 elsewhere (0 at 0, as PyTorch)
+
+
+class Abs(_Unary):
+    node_name = "AbsBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return array_module(a).abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sign()  # sign(0) = 0
+
+
+class Sign(_Unary):
+    node_name = "SignBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return array_module(a).sign(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+class Reciprocal(_Unary):
+    node_name = "ReciprocalBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        y = 1 / floating(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return -g * y * y  # d/dx 1/x = -1/x²
+
+
+class Clone(_Unary):
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class PowScalar(_Unary):
+    """``x ** c`` for a Python number ``c``."""
+
+    node_name = "PowBackward0"
+
+    @staticmethod
+    def forward(ctx, a, exponent):
+        if a.dtype.kind in "biu" and isinstance(exponent, int) and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if a.dtype.kind in "biu" and isinstance(exponent, float):
+            a = floating(a)
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        return a**exponent
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        c = ctx.exponent
+        if c == 0:
+            return g * 0, None
+        return g * c * x ** (c - 1), None  # d/dx x^c = c x^(c-1)
+
+
+class RPowScalar(_Unary):
+    """``c ** x`` for a Python number ``c``."""
+
+    node_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx, base, a):
+        y = array_module(a).power(numpy.asarray(base, dtype=floating(a).dtype), floating(a))
+        ctx.save_for_backward(y)
+        ctx.log_base = float(numpy.log(base)) if base > 0 else float("nan")
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return None, g * y * ctx.log_base  # d/dx c^x = c^x log c
+
+
+class Clamp(_Unary):
+    """``clamp(x, min, max)`` with Python-number bounds."""
+
+    node_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a)
+        ctx.bounds = (lo, hi)
+        return array_module(a).clip(a, lo, hi).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        inside = True
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = (x <= hi) & inside if lo is not None else x <= hi
+        return g * inside, None, None  # the gradient passes where x is within the bounds
+
+
+class ClampMin(Clamp):
+    node_name = "ClampMinBackward0"
+
+
+class ClampMax(Clamp):
+    node_name = "ClampMaxBackward0"
