@@ -13,7 +13,10 @@ A chain of 100,000 ops is just 100,000 loop iterations.
 from __future__ import annotations
 
 import heapq
+import threading
 import warnings
+
+import numpy
 
 from .._tensor import Tensor, make_tensor
 from . import anomaly_mode, grad_mode
@@ -21,6 +24,19 @@ from .function import BackwardFunction
 from .graph import AccumulateGrad, accumulator_of
 
 _grad_state = grad_mode._state
+
+
+class _RunState(threading.local):
+    def __init__(self):
+        self.accumulate = True  # False inside autograd.grad(): leaves' .grad stay untouched
+
+
+_run_state = _RunState()
+
+
+def is_accumulating():
+    """Whether the backward pass now running adds into ``.grad`` (False in autograd.grad)."""
+    return _run_state.accumulate
 
 
 def _size(shape):
@@ -246,9 +262,12 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     ready = [(-node._seq, id(node), node) for node in root_nodes if deps.get(node, 0) == 0]
     heapq.heapify(ready)
 
-    prev_enabled = _grad_state.enabled
+    prev_enabled, prev_accumulate = _grad_state.enabled, _run_state.accumulate
     _grad_state.enabled = create_graph
+    _run_state.accumulate = accumulate
     anomaly = anomaly_mode._state.enabled
+    errstate = numpy.errstate(all="ignore")  # nan/inf in gradients are values, not warnings
+    errstate.__enter__()
     try:
         while ready:
             node = heapq.heappop(ready)[2]
@@ -293,7 +312,9 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 if left == 0:
                     heapq.heappush(ready, (-child._seq, id(child), child))
     finally:
+        errstate.__exit__(None, None, None)
         _grad_state.enabled = prev_enabled
+        _run_state.accumulate = prev_accumulate
 
     if inputs is not None and not accumulate:
         for i, grad in enumerate(captured):

@@ -167,20 +167,20 @@ def _unpack(node, entry):
     return out
 
 
-def _pack(node, item, args, outputs):
+def _pack(item, args, outputs, raw_outputs):
     """Turn what forward saved into an entry that checks versions when unpacked."""
-    if item is None or isinstance(item, Number):
+    if item is None:
         return (0, item, 0)
-    for out_nr, out in enumerate(outputs):
-        if item is out or (type(out) is Tensor and item is out._data):
-            out = out if type(out) is Tensor else None
-            if out is None:
-                break
+    for out_nr, (out, raw) in enumerate(zip(outputs, raw_outputs)):
+        # NumPy turns 0-d results into scalars, so the raw object forward returned counts too.
+        if type(out) is Tensor and (item is out or item is out._data or item is raw):
             if out._inference:
                 raise RuntimeError(_INFERENCE_SAVED)
             return (2, (out._data, out._vc, out_nr, None), out._vc[0])
+    if isinstance(item, Number):
+        return (0, item, 0)
     for arg in args:
-        if isinstance(arg, Tensor) and (item is arg or item is arg._data):
+        if type(arg) is Tensor and (item is arg or item is arg._data):
             if arg._inference:
                 raise RuntimeError(_INFERENCE_SAVED)
             return (1, arg, arg._vc[0])
@@ -333,7 +333,7 @@ def _finish(cls, node, args, out, record):
                 (r._data.shape, r.dtype) if type(r) is Tensor else None for r in results
             ]
         if node._to_save is not None:
-            node._saved = tuple(_pack(node, item, args, results) for item in node._to_save)
+            node._saved = tuple(_pack(item, args, results, outs) for item in node._to_save)
         node._to_save = None
         if anomaly_mode._state.enabled:
             node._traceback = anomaly_mode.forward_traceback()

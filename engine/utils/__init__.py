@@ -1,0 +1,3 @@
+"""``engine.utils``: gradient checkpointing (``engine.utils.checkpoint``)."""
+
+from . import checkpoint  # noqa: F401
