@@ -5,6 +5,8 @@ Most are the method of the same name; ``cat`` and ``stack`` take a sequence.
 
 from __future__ import annotations
 
+import builtins
+
 from ._tensor import Tensor
 from ._tensor_ops import _operand
 from .ops import binary, movement
@@ -56,7 +58,7 @@ def _check_sequence(tensors, name):
 
 def cat(tensors, dim=0):
     tensors = _check_sequence(tensors, "cat")
-    d = dim % max(tensors[0].ndim, 1)
+    d = dim % builtins.max(tensors[0].ndim, 1)
     for i, t in enumerate(tensors[1:], 1):
         ref = tensors[0].shape
         if t.ndim != len(ref) or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref)) if j != d):

@@ -7,6 +7,7 @@ traceback, so the student sees the line of *their* code that made the bad value.
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 import warnings
@@ -29,12 +30,15 @@ def is_anomaly_check_nan_enabled():
     return _state.check_nan
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def forward_traceback():
     # Drop the engine's own frames at the end: the student's line is what matters.
-    frames = traceback.format_stack()[:-1]
-    while frames and "/engine/" in frames[-1]:
+    frames = traceback.extract_stack()[:-1]
+    while frames and os.path.abspath(frames[-1].filename).startswith(_PACKAGE):
         frames.pop()
-    return "".join(frames)
+    return "".join(traceback.format_list(frames))
 
 
 def _warn():

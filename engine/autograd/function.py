@@ -275,8 +275,30 @@ def _as_view(out, base):
     return out
 
 
+def _edges(cls, args):
+    """One entry per forward argument: an edge for a tensor that requires grad, NO_EDGE for
+    a tensor (or, for binary ops, a number) that does not, None for anything else."""
+    edges, meta = [], []
+    for arg in args:
+        if type(arg) is Tensor:
+            if arg._requires_grad:
+                fn = arg.grad_fn
+                edges.append((fn, arg._output_nr) if fn is not None else (accumulator_of(arg), 0))
+                meta.append((arg._data.shape, arg.dtype))
+                continue
+            edges.append(NO_EDGE)
+        elif cls._scalars_are_inputs and isinstance(arg, Number):
+            edges.append(NO_EDGE)
+        else:
+            edges.append(None)
+        meta.append(None)
+    return tuple(edges), meta
+
+
 def _finish(cls, node, args, out, record):
     """Wrap forward's result, and when recording, link the node into the graph."""
+    if record:  # before outputs are rebased: a dirty input's edge is its *old* history
+        node._edges, node._input_meta = _edges(cls, args)
     single = type(out) is not tuple
     outs = (out,) if single else out
     non_diff = node._non_differentiable or ()
@@ -293,41 +315,19 @@ def _finish(cls, node, args, out, record):
         elif not cls._array_forward and not any(o is d for d in dirty):
             if any(o is a for a in args):  # forward returned an input: give back a new alias
                 o = make_tensor(o._data, vc=o._vc)
-        differentiable = (
+        is_dirty = any(o is d for d in dirty)
+        if is_dirty:
+            o._bump()
+        if (
             record
             and o.dtype.is_floating_point
             and not any(o is n or o._data is getattr(n, "_data", n) for n in non_diff)
-        )
-        if differentiable:
-            if any(o is d for d in dirty):
-                o._check_inplace()
-                o._bump()
+        ):
             o._requires_grad = True
             o.grad_fn = node
             o._output_nr = i
-        elif any(o is d for d in dirty):
-            o._bump()
         results.append(o)
     if record:
-        edges = []
-        meta = []
-        for arg in args:
-            if type(arg) is Tensor:
-                if arg._requires_grad:
-                    fn = arg.grad_fn
-                    edges.append((fn, arg._output_nr) if fn is not None else (accumulator_of(arg), 0))
-                    meta.append((arg._data.shape, arg.dtype))
-                else:
-                    edges.append(NO_EDGE)
-                    meta.append(None)
-            elif cls._scalars_are_inputs and isinstance(arg, Number):
-                edges.append(NO_EDGE)
-                meta.append(None)
-            else:
-                edges.append(None)
-                meta.append(None)
-        node._edges = tuple(edges)
-        node._input_meta = meta
         if not single:
             node._outputs_meta = [
                 (r._data.shape, r.dtype) if type(r) is Tensor else None for r in results
@@ -363,7 +363,7 @@ def once_differentiable(backward):
 
 
 class _DelayedError(Function):
-    node_name = "DelayedError"
+    node_name = "Error"  # PyTorch shows grad_fn=<Error>
 
     @staticmethod
     def forward(ctx, x, *grad_outputs):

@@ -1,14 +1,12 @@
 """Gradient checkpointing: keep a segment's inputs, recompute its inside during backward.
 
-``checkpoint(fn, *args)`` runs ``fn`` without recording (so none of its intermediate values
-are kept), remembers only ``args`` and the random-number state, and in backward runs ``fn``
-again with recording on, then backpropagates through that fresh graph. Memory for a chain of
-L layers checkpointed every k layers drops from O(L) activations to O(L/k + k); with
-k = sqrt(L), O(sqrt(L)).
+``checkpoint(fn, *args)`` runs ``fn`` once, keeps only ``args`` (and the random-number
+state), and drops every value computed inside. In backward it runs ``fn`` again with
+recording on and backpropagates through that fresh graph. For L layers checkpointed every
+k layers, the activations kept drop from O(L) to O(L/k + k); with k = sqrt(L), O(sqrt(L)).
 
-Gradients of tensors that ``fn`` uses without receiving them as arguments (a module's
-parameters) are accumulated into their ``.grad`` during the recomputation, as with PyTorch's
-reentrant checkpoint; ``autograd.grad`` needs such tensors to be passed as arguments.
+Tensors that ``fn`` uses without receiving them (a layer's weights) are found during the
+first run, so their gradients flow through ``backward()`` and ``autograd.grad`` alike.
 """
 
 from __future__ import annotations
@@ -17,76 +15,96 @@ from .. import random as _random
 from .._tensor import Tensor
 from ..autograd import engine_loop, grad_mode
 from ..autograd.function import Function
+from ..autograd.graph import AccumulateGrad
+
+
+def _fresh_leaves(args):
+    """Detached stand-ins for the tensor arguments, requiring grad where the originals do."""
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            leaf = a.detach()
+            leaf._requires_grad = a._requires_grad
+            out.append(leaf)
+        else:
+            out.append(a)
+    return out
+
+
+def _as_tuple(outputs):
+    return (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+
+
+def _hidden_leaves(outputs, own):
+    """Leaves requiring grad that the recorded segment reached, other than its arguments."""
+    roots = [o.grad_fn for o in outputs if isinstance(o, Tensor) and o.grad_fn is not None]
+    _, nodes = engine_loop._discover(roots)
+    own_ids = {id(t) for t in own}
+    leaves = [n.variable for n in nodes if type(n) is AccumulateGrad]
+    return sorted((v for v in leaves if id(v) not in own_ids), key=id)
 
 
 class CheckpointFunction(Function):
     @staticmethod
-    def forward(ctx, fn, preserve_rng_state, *args):
-        ctx.fn = fn
-        ctx.rng_state = _random.get_rng_state() if preserve_rng_state else None
-        ctx.tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        ctx.args = [None if isinstance(a, Tensor) else a for a in args]
-        ctx.save_for_backward(*(a for a in args if isinstance(a, Tensor)))
-        outputs = fn(*args)  # runs under no_grad: nothing inside is kept
-        return outputs
+    def forward(ctx, fn, rng_state, n_args, box, *tensors):
+        ctx.fn, ctx.rng_state, ctx.n_args = fn, rng_state, n_args
+        ctx.save_for_backward(*tensors[:n_args])
+        ctx.hidden = tensors[n_args:]  # leaves: alive anyway, and needed as edges
+        return box[0]  # the values of the first run (a list keeps them out of the edges)
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        args = list(ctx.args)
-        inputs = []  # fresh leaves standing for the segment's tensor inputs
-        for pos, t in zip(ctx.tensor_positions, ctx.saved_tensors):
-            leaf = t.detach()
-            leaf._requires_grad = t._requires_grad
-            args[pos] = leaf
-            inputs.append((pos, leaf))
+        args = _fresh_leaves(ctx.saved_tensors)
         current = _random.get_rng_state()
         if ctx.rng_state is not None:
-            _random.set_rng_state(ctx.rng_state)  # replay the same dropout masks
+            _random.set_rng_state(ctx.rng_state)  # the same dropout masks as the first run
         try:
             with grad_mode.enable_grad():
-                outputs = ctx.fn(*args)
+                outputs = _as_tuple(ctx.fn(*args))
         finally:
             _random.set_rng_state(current)
-        outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
         pairs = [
             (o, g) for o, g in zip(outputs, grad_outputs)
             if isinstance(o, Tensor) and o._requires_grad and g is not None
         ]
-        if pairs:
-            roots = [o for o, _ in pairs]
-            if not engine_loop.is_accumulating():
-                _refuse_hidden_leaves(roots, {id(leaf) for _, leaf in inputs})
-            engine_loop.run_backward(roots, [g for _, g in pairs],
-                                     create_graph=grad_mode.is_grad_enabled())
-        grads = [None] * len(args)
-        for pos, leaf in inputs:
-            grads[pos] = leaf._grad
-        return (None, None, *grads)
-
-
-def _refuse_hidden_leaves(roots, input_ids):
-    from ..autograd.graph import AccumulateGrad
-
-    _, nodes = engine_loop._discover([r.grad_fn for r in roots if r.grad_fn is not None])
-    for node in nodes:
-        if type(node) is AccumulateGrad and id(node.variable) not in input_ids:
-            raise RuntimeError(
-                "checkpoint: autograd.grad() cannot reach a tensor that the checkpointed "
-                "function uses without receiving it as an argument (e.g. a layer's weight): "
-                "its gradient would go to .grad instead. Pass such tensors as arguments to "
-                "checkpoint(fn, *args), or call .backward()."
+        wanted = [t for t in list(args) + list(ctx.hidden) if isinstance(t, Tensor) and t._requires_grad]
+        grads = {}
+        if pairs and wanted:
+            found = engine_loop.run_backward(
+                [o for o, _ in pairs], [g for _, g in pairs],
+                create_graph=grad_mode.is_grad_enabled(),
+                inputs=wanted, accumulate=False, allow_unused=True,
             )
+            grads = {id(t): g for t, g in zip(wanted, found)}
+        return (None, None, None, None) + tuple(
+            grads.get(id(t)) for t in list(args) + list(ctx.hidden)
+        )
 
 
 def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **kwargs):
-    """Run ``function(*args)`` now, recompute it in backward instead of storing its inside."""
+    """Run ``function(*args)`` now; in backward, recompute it instead of storing its inside."""
     if kwargs:
         fn = function
 
         def function(*a):
             return fn(*a, **kwargs)
 
-    return CheckpointFunction.apply(function, preserve_rng_state, *args)
+    if not grad_mode.is_grad_enabled():
+        return function(*args)
+    rng_state = _random.get_rng_state() if preserve_rng_state else None
+    stand_ins = _fresh_leaves(args)
+    outputs = function(*stand_ins)
+    hidden = _hidden_leaves(_as_tuple(outputs), [t for t in stand_ins if isinstance(t, Tensor)])
+    # Keep the values, drop the graph (and with it every saved activation inside).
+    detached = tuple(o.detach() if isinstance(o, Tensor) else o for o in _as_tuple(outputs))
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    if len(tensors) != len(args):
+        raise TypeError("checkpoint: pass tensors only as positional arguments (others via kwargs)")
+    result = CheckpointFunction.apply(
+        function, rng_state, len(tensors), [detached if len(detached) > 1 else detached[0]],
+        *tensors, *hidden,
+    )
+    return result
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):  # noqa: A002

@@ -1,0 +1,184 @@
+"""autograd.grad, higher-order gradients, backward(inputs=...), hooks: against torch."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import engine
+
+torch_or_skip = pytest.mark.oracle
+
+
+def test_third_derivative_of_cube():
+    x = engine.tensor(2.0, requires_grad=True)
+    y = x**3
+    (g1,) = engine.autograd.grad(y, x, create_graph=True)
+    (g2,) = engine.autograd.grad(g1, x, create_graph=True)
+    (g3,) = engine.autograd.grad(g2, x)
+    assert (g1.item(), g2.item(), g3.item()) == (12.0, 12.0, 6.0)  # 3x², 6x, 6
+    assert x.grad is None  # autograd.grad does not touch .grad
+
+
+def _mlp(lib, params, x):
+    w1, b1, w2, b2 = params
+    return ((x @ w1 + b1).tanh() @ w2 + b2).pow(2).sum()
+
+
+@torch_or_skip
+def test_hessian_vector_product_on_small_mlp_equals_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    shapes = [(3, 5), (5,), (5, 2), (2,)]
+    arrays = [rng.standard_normal(s) for s in shapes]
+    xs = rng.standard_normal((4, 3))
+    vs = [rng.standard_normal(s) for s in shapes]
+    results = []
+    for lib in (engine, torch):
+        params = [lib.tensor(a, requires_grad=True) for a in arrays]
+        loss = _mlp(lib, params, lib.tensor(xs))
+        grads = lib.autograd.grad(loss, params, create_graph=True)
+        dot = sum((g * lib.tensor(v)).sum() for g, v in zip(grads, vs))
+        hvp = lib.autograd.grad(dot, params)
+        results.append([h.detach().numpy() for h in hvp])
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+
+
+@torch_or_skip
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: (t.sin() * t.exp()).sum(),
+        lambda t: (t @ t.t()).tanh().sum(),
+        lambda t: t.sigmoid().log().mean(),
+        lambda t: (t.relu() ** 3).sum() / t.norm(),
+        lambda t: t.max() * t.min(dim=0)[0].sum(),
+    ],
+)
+def test_second_derivatives_equal_torch(fn):
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(1).standard_normal((3, 3)) + 0.1
+    out = []
+    for lib in (engine, torch):
+        x = lib.tensor(data, requires_grad=True)
+        (g,) = lib.autograd.grad(fn(x), x, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), x)
+        out.append(h.detach().numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-9, atol=1e-12)
+
+
+def test_grad_errors_have_pytorch_text():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    unused = engine.tensor(1.0, requires_grad=True)
+    with pytest.raises(RuntimeError) as err:
+        engine.autograd.grad((x * 2).sum(), [x, unused])
+    assert str(err.value) == (
+        "The differentiated Tensor at index 1 appears to not have been used in the graph. "
+        "Set allow_unused=True if this is the desired behavior."
+    )
+    gx, gu = engine.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
+    assert gx.tolist() == [2.0, 2.0] and gu is None
+    with pytest.raises(RuntimeError, match="^One of the differentiated Tensors does not require grad$"):
+        engine.autograd.grad((x * 2).sum(), [engine.tensor(1.0)])
+
+
+def test_grad_outputs_and_shape_mismatch():
+    x = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (g,) = engine.autograd.grad(x * x, x, grad_outputs=engine.tensor([1.0, 0.0, 2.0]))
+    assert g.tolist() == [2.0, 0.0, 12.0]
+    with pytest.raises(RuntimeError) as err:
+        (x * 2).backward(engine.ones(2))
+    assert str(err.value) == (
+        "Mismatch in shape: grad_output[0] has a shape of engine.Size([2]) and output[0] has a "
+        "shape of engine.Size([3])."
+    )
+
+
+def test_backward_inputs_only_fills_those():
+    a = engine.tensor(2.0, requires_grad=True)
+    b = engine.tensor(3.0, requires_grad=True)
+    (a * b).backward(inputs=[a])
+    assert a.grad.item() == 3.0 and b.grad is None
+
+
+def test_create_graph_backward_keeps_grad_graph():
+    x = engine.tensor(3.0, requires_grad=True)
+    (x**3).backward(create_graph=True)
+    assert x.grad.requires_grad and x.grad.item() == 27.0
+    g = x.grad
+    x.grad = None
+    g.backward()
+    assert x.grad.item() == 18.0
+
+
+def test_register_hook_replaces_gradient_and_can_be_removed():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    handle = x.register_hook(lambda g: g * 100)
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [300.0, 300.0]
+    handle.remove()
+    x.grad = None
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_hook_runs_before_retain_grad_on_non_leaf():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.register_hook(lambda g: g + 1)
+    y.sum().backward()
+    assert y.grad.tolist() == [2.0, 2.0]  # the hooked value, as in PyTorch
+    assert x.grad.tolist() == [4.0, 4.0]
+
+
+def test_non_leaf_grad_access_warns_like_pytorch():
+    x = engine.tensor(1.0, requires_grad=True)
+    y = x * 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert y.grad is None
+    assert str(caught[0].message).startswith(
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+        "attribute won't be populated during autograd.backward()."
+    )
+    with pytest.raises(RuntimeError, match="^can't retain_grad on Tensor that has requires_grad=False$"):
+        engine.tensor(1.0).retain_grad()
+    with pytest.raises(
+        RuntimeError, match="^cannot register a hook on a tensor that doesn't require gradient$"
+    ):
+        engine.tensor(1.0).register_hook(lambda g: g)
+
+
+def test_node_hooks_see_gradients():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    seen = []
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append(grad_outputs[0].item()))
+    y.backward()
+    assert seen == [1.0]
+
+
+def test_anomaly_mode_names_the_node_and_the_forward_line():
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        ctx = engine.autograd.detect_anomaly()
+    with ctx:
+        a = engine.tensor([0.0, 1.0], requires_grad=True)
+        b = a.sqrt()  # the forward line the report must point at
+        with pytest.warns(UserWarning) as caught:
+            with pytest.raises(RuntimeError) as err:
+                (b * 0).sum().backward()
+    assert str(err.value) == "Function 'SqrtBackward0' returned nan values in its 0th output."
+    report = "\n".join(str(w.message) for w in caught)
+    assert "Error detected in SqrtBackward0. Traceback of forward call that caused the error:" in report
+    assert "b = a.sqrt()" in report
+    assert not engine.autograd.anomaly_mode.is_anomaly_enabled()
+
+
+def test_set_detect_anomaly_without_nan_check():
+    with pytest.warns(UserWarning):
+        with engine.autograd.set_detect_anomaly(True, check_nan=False):
+            a = engine.tensor([0.0], requires_grad=True)
+            (a.sqrt() * 0).sum().backward()  # no error: NaN checking is off
+    assert np.isnan(a.grad.numpy()).all()
