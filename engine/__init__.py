@@ -16,7 +16,7 @@ from . import _tensor_ops
 
 _tensor_ops._bind()
 
-from . import backend, dtypes, random, return_types, utils  # noqa: E402
+from . import backend, dtypes, random, return_types, testing, utils  # noqa: E402
 from ._functions import *  # noqa: E402,F403
 from ._functions import cat, concat, concatenate, maximum, minimum, stack, where  # noqa: E402
 from .autograd.grad_mode import (  # noqa: E402

@@ -101,9 +101,10 @@ class Div(_Binary):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         a, b = promote(a, b)
+        # True division of integers gives the default float dtype, as in PyTorch.
         if not isinstance(a, Number) and a.dtype.kind in "biu":
             a = a.astype(numpy.float32)
-        elif isinstance(a, Number) and b.dtype.kind in "biu":
+        if not isinstance(b, Number) and b.dtype.kind in "biu":
             b = b.astype(numpy.float32)
         return a / b
 
