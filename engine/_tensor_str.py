@@ -23,9 +23,7 @@ class _Formatter:
                 self.max_width = max(self.max_width, len(str(v)))
             return
         finite = [v for v in values if math.isfinite(v) and v != 0]
-        if not finite:
-            for v in values:  # only zeros, nan and inf: width of their int-mode text
-                self.max_width = max(self.max_width, len(self._int_text(v)))
+        if not finite:  # only zeros, nan and inf: PyTorch sizes columns by finite values only
             return
         absolute = [abs(v) for v in finite]
         lo, hi = min(absolute), max(absolute)
@@ -43,9 +41,6 @@ class _Formatter:
             else:
                 texts = [f"{v:.{PRECISION}f}" for v in finite]
         self.max_width = max(len(t) for t in texts)
-        for v in values:  # nan/inf still need room
-            if not math.isfinite(v):
-                self.max_width = max(self.max_width, len(self._int_text(v)))
 
     @staticmethod
     def _int_text(v):
