@@ -9,10 +9,12 @@
 from __future__ import annotations
 
 # Order matters: autograd (which loads Tensor on its way), then the ops that use both.
-from . import autograd  # noqa: I001
+from . import (
+    _tensor_ops,
+    autograd,  # noqa: I001
+    ops,
+)
 from ._tensor import Size, Tensor
-from . import ops
-from . import _tensor_ops
 
 _tensor_ops._bind()
 

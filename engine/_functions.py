@@ -61,7 +61,8 @@ def cat(tensors, dim=0):
     d = dim % builtins.max(tensors[0].ndim, 1)
     for i, t in enumerate(tensors[1:], 1):
         ref = tensors[0].shape
-        if t.ndim != len(ref) or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref)) if j != d):
+        mismatch = any(a != b for j, (a, b) in enumerate(zip(t.shape, ref)) if j != d)
+        if t.ndim != len(ref) or mismatch:
             raise RuntimeError(
                 f"Sizes of tensors must match except in dimension {d}. Expected size "
                 f"{ref[1 - d] if len(ref) > 1 else ref[0]} but got size "

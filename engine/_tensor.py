@@ -9,7 +9,6 @@ themselves live in ``engine.ops``; the methods here only route to them.
 from __future__ import annotations
 
 import warnings
-from numbers import Number
 
 import numpy
 
@@ -358,7 +357,9 @@ class Tensor(TensorOps):
         return self.to("cpu")
 
     def cuda(self, device=None):
-        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+        if isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to("cuda" if device is None else device)
 
     def contiguous(self):
         return self
@@ -377,7 +378,7 @@ class Tensor(TensorOps):
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
             )
         return bool(self.item())
 

@@ -103,7 +103,8 @@ def _tensor_str(a, indent, fmt, summarize, floating, is_bool):
         return _vector_str(a, indent, fmt, summarize, floating, is_bool)
     if summarize and a.shape[0] > 2 * EDGEITEMS:
         slices = (
-            [_tensor_str(a[i], indent + 1, fmt, summarize, floating, is_bool) for i in range(EDGEITEMS)]
+            [_tensor_str(a[i], indent + 1, fmt, summarize, floating, is_bool)
+             for i in range(EDGEITEMS)]
             + ["..."]
             + [_tensor_str(a[i], indent + 1, fmt, summarize, floating, is_bool)
                for i in range(a.shape[0] - EDGEITEMS, a.shape[0])]

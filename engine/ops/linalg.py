@@ -15,7 +15,7 @@ def _same_dtype(a, b):
         from ..dtypes import from_numpy_dtype
 
         names = {"float32": "float", "float64": "double", "int64": "long", "int32": "int"}
-        da, db = (names.get(d.name, d.name) for d in (from_numpy_dtype(a.dtype), from_numpy_dtype(b.dtype)))
+        da, db = (names.get(d.name, d.name) for d in map(from_numpy_dtype, (a.dtype, b.dtype)))
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {da} != {db}")
 
 
@@ -77,9 +77,9 @@ class Dot(_Product):
     def forward(ctx, a, b):
         if a.shape != b.shape:
             raise RuntimeError(
-                "inconsistent tensor size, expected tensor [%d] and src [%d] to have the same "
-                "number of elements, but got %d and %d elements respectively"
-                % (a.shape[0], b.shape[0], a.shape[0], b.shape[0])
+                f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
+                f"to have the same number of elements, but got {a.shape[0]} and {b.shape[0]} "
+                "elements respectively"
             )
         return _Product.forward(ctx, a, b)
 

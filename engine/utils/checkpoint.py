@@ -67,7 +67,8 @@ class CheckpointFunction(Function):
             (o, g) for o, g in zip(outputs, grad_outputs)
             if isinstance(o, Tensor) and o._requires_grad and g is not None
         ]
-        wanted = [t for t in list(args) + list(ctx.hidden) if isinstance(t, Tensor) and t._requires_grad]
+        candidates = list(args) + list(ctx.hidden)
+        wanted = [t for t in candidates if isinstance(t, Tensor) and t._requires_grad]
         grads = {}
         if pairs and wanted:
             found = engine_loop.run_backward(

@@ -3,7 +3,6 @@
 import tracemalloc
 
 import numpy as np
-import pytest
 
 import engine
 from engine.utils.checkpoint import checkpoint, checkpoint_sequential
