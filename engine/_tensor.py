@@ -251,9 +251,8 @@ class Tensor(TensorOps):
         return self.grad_fn.register_prehook(prehook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves."""
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         t = make_tensor(self._data, vc=self._vc)
@@ -516,6 +515,9 @@ class Tensor(TensorOps):
         else:
             self._data[key] = raw
         self._bump()
+
+
+from . import autograd  # noqa: E402  (autograd imports this module first)
 
 
 def _rebuild(array, requires_grad):

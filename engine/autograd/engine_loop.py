@@ -19,7 +19,7 @@ import warnings
 import numpy
 
 from .._tensor import Tensor, make_tensor
-from . import anomaly_mode, grad_mode
+from . import anomaly_mode, grad_mode, graph
 from .function import BackwardFunction
 from .graph import AccumulateGrad, accumulator_of
 
@@ -231,6 +231,9 @@ def accumulate_into_leaf(tensor, grad):
             if result is not None:
                 grad = result
     _store_grad(tensor, grad, _grad_state.enabled)
+
+
+graph._accumulate_into_leaf = accumulate_into_leaf
 
 
 def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None,

@@ -107,10 +107,11 @@ class AccumulateGrad(Node):
         self.variable = variable
 
     def apply(self, grad):
-        from .engine_loop import accumulate_into_leaf  # noqa: PLC0415 (cycle)
-
-        accumulate_into_leaf(self.variable, grad)
+        _accumulate_into_leaf(self.variable, grad)
         return ()
+
+
+_accumulate_into_leaf = None  # set by engine_loop (which imports this module)
 
 
 def accumulator_of(tensor):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from numbers import Integral
 
+from ..autograd.engine_loop import sum_to_shape
 from ..autograd.function import Function
 from ..backend import array_module, is_array
 
@@ -134,8 +135,6 @@ class Expand(_View):
 
     @staticmethod
     def backward(ctx, g):
-        from ..autograd.engine_loop import sum_to_shape
-
         return sum_to_shape(g, ctx.shape), None
 
 
