@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m tests.benchmarks`` (``make bench``). Nothing here is a timed test."""
