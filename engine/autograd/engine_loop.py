@@ -8,6 +8,10 @@
    back to the input's shape.
 4. Free each node's saved tensors after it runs, unless ``retain_graph``.
 A chain of 100,000 ops is just 100,000 loop iterations.
+
+Gradients travel as raw arrays unless the pass is recorded (``create_graph=True``), when
+they travel as tensors; built-in backward formulas run on either (see ``ops.dual``), and
+a user's ``Function`` always sees tensors.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import warnings
 import numpy
 
 from .._tensor import Tensor, make_tensor
+from ..ops import dual
+from .. import backend
 from . import anomaly_mode, grad_mode, graph
 from .function import BackwardFunction
 from .graph import AccumulateGrad, accumulator_of
@@ -43,7 +49,19 @@ def _size(shape):
     return f"engine.Size([{', '.join(map(str, shape))}])"
 
 
-def _root_gradients(roots, grads):
+def _size(shape):
+    return f"engine.Size([{', '.join(map(str, shape))}])"
+
+
+def _wrap(g):
+    return g if g is None or type(g) is Tensor else make_tensor(g)
+
+
+def _unwrap(g):
+    return g._data if type(g) is Tensor else g
+
+
+def _root_gradients(roots, grads, raw):
     """Pair each root with its starting gradient (implicit 1 for a one-element output)."""
     pairs = []
     for i, (root, grad) in enumerate(zip(roots, grads)):
@@ -66,7 +84,8 @@ def _root_gradients(roots, grads):
             if grad._data.dtype != root._data.dtype:
                 grad = grad.to(root.dtype)
         node = root.grad_fn if root.grad_fn is not None else accumulator_of(root)
-        pairs.append((node, root._output_nr if root.grad_fn is not None else 0, grad))
+        nr = root._output_nr if root.grad_fn is not None else 0
+        pairs.append((node, nr, grad._data if raw else grad))
     return pairs
 
 
@@ -76,14 +95,16 @@ def _discover(root_nodes):
     seen = set(root_nodes)
     stack = list(root_nodes)
     while stack:
-        node = stack.pop()
-        for edge in node._edges:
+        for edge in stack.pop()._edges:
             if edge is None:
                 continue
             child = edge[0]
             if child is None:
                 continue
-            deps[child] = deps.get(child, 0) + 1
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
             if child not in seen:
                 seen.add(child)
                 stack.append(child)
@@ -113,17 +134,7 @@ def _needed(root_nodes, targets):
     return needed
 
 
-def sum_to_shape(grad, shape):
-    """Undo broadcasting: sum ``grad`` over the dimensions that broadcasting added or grew."""
-    lead = grad.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    if dims:
-        grad = grad.sum(dim=dims, keepdim=True)
-    if lead or grad.shape != tuple(shape):
-        grad = grad.reshape(shape)
-    return grad
+sum_to_shape = dual.sum_to
 
 
 def _expandable(small, big):
@@ -132,8 +143,9 @@ def _expandable(small, big):
     return all(s == b or s == 1 for s, b in zip(reversed(small), reversed(big)))
 
 
-def _validate(node, grads):
-    """Check the count and shapes of what a node's backward returned; fit them to the inputs."""
+def _validate(node, grads, raw):
+    """Check the count and shapes of what a node's backward returned; fit them to the inputs:
+    sum away broadcast dimensions, cast to the input's dtype."""
     edges = node._edges
     if len(grads) != len(edges):
         if len(grads) > len(edges) and all(g is None for g in grads[len(edges):]):
@@ -144,96 +156,148 @@ def _validate(node, grads):
                 f"(expected {len(edges)}, got {len(grads)})"
             )
     meta = node._input_meta
-    fixed = list(grads)
     position = -1
-    for i, (edge, grad) in enumerate(zip(edges, grads)):
-        if edge is not None:
-            position += 1
-        if grad is None or edge is None or edge[0] is None:
+    for i, edge in enumerate(edges):
+        if edge is None:
             continue
-        if type(grad) is not Tensor:
+        position += 1
+        grad = grads[i]
+        if grad is None or edge[0] is None:
+            continue
+        if raw:
+            if type(grad) is Tensor:  # a formula mixed in a tensor: fine, take its data
+                grad = grad._data
+        elif type(grad) is not Tensor:
             raise TypeError(
                 f"function {node.name()} returned a gradient of type {type(grad).__name__} "
                 f"at index {position}; expected a Tensor or None"
             )
         shape, dtype = meta[i]
-        if grad._data.shape != shape:
-            if not _expandable(shape, grad._data.shape):
+        if grad.shape != shape:
+            if not _expandable(shape, tuple(grad.shape)):
                 raise RuntimeError(
                     f"Function {node.name()} returned an invalid gradient at index {position} - "
                     f"got [{', '.join(map(str, grad.shape))}] but expected shape compatible "
                     f"with [{', '.join(map(str, shape))}]"
                 )
-            grad = sum_to_shape(grad, shape)
-        if grad._data.dtype != dtype.np:
+            grad = dual.sum_to(grad, shape)
+        if raw:
+            if grad.dtype != dtype.np:
+                grad = grad.astype(dtype.np)
+        elif grad._data.dtype != dtype.np:
             grad = grad.to(dtype)
-        fixed[i] = grad
-    return fixed
+        grads[i] = grad
+    return grads
 
 
 def _check_nan(node, grads):
     for i, grad in enumerate(grads):
-        if type(grad) is Tensor and grad._xp().isnan(grad._data).any():
+        if grad is not None and dual.is_nan_anywhere(grad):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
 
 
-def _call_node(node, grads, create_graph):
-    if node._pre_hooks:
-        for hook in list(node._pre_hooks.values()):
-            result = hook(tuple(grads))
+def _run_hooks_on(grads, hooks, raw):
+    for hook in list(hooks.values()):
+        result = hook(tuple(_wrap(g) for g in grads) if raw else tuple(grads))
+        if result is not None:
+            grads = [_unwrap(g) for g in result] if raw else list(result)
+    return grads
+
+
+def _owned(array, shared):
+    """May this gradient array become a leaf's ``.grad`` without a copy?"""
+    return (
+        id(array) not in shared
+        and getattr(array, "base", None) is None
+        and getattr(array.flags, "writeable", True)
+    )
+
+
+def _store_grad(tensor, grad, raw, shared=()):
+    """``tensor.grad += grad`` with PyTorch's rules: the first gradient is stored (copied if
+    anything else may hold it), later ones are added in place; a recorded pass
+    (``create_graph``) adds out of place so the sum stays differentiable."""
+    if not raw:
+        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+    elif tensor._grad is None:
+        tensor._grad = make_tensor(grad if _owned(grad, shared) else grad.copy())
+    else:
+        tensor._grad._data += grad
+        tensor._grad._bump()
+
+
+def accumulate_into_leaf(tensor, grad, raw=False, shared=()):
+    if tensor._hooks:
+        for hook in list(tensor._hooks.values()):
+            result = hook(_wrap(grad) if raw else grad)
             if result is not None:
-                grads = list(result)
+                grad = _unwrap(result) if raw else result
+                shared = ()  # a hook's result is its own
+    _store_grad(tensor, grad, raw, shared)
+
+
+graph._accumulate_into_leaf = accumulate_into_leaf
+
+
+def _call_node(node, grads, raw, shared):
+    """Run one node: hooks, then its backward; returns one gradient per edge (or None)."""
+    if node._pre_hooks:
+        grads = _run_hooks_on(grads, node._pre_hooks, raw)
     if node._retains:
         for nr, ref in node._retains.items():
             tensor = ref()
             if tensor is not None and grads[nr] is not None:
-                _store_grad(tensor, grads[nr], create_graph)
-    if all(g is None for g in grads):
+                _store_grad(tensor, grads[nr], raw, shared | {id(grads[nr])})
+    for g in grads:
+        if g is not None:
+            break
+    else:
         return None
     if type(node) is AccumulateGrad:
-        node.apply(grads[0])
+        accumulate_into_leaf(node.variable, grads[0], raw, shared)
         return ()
-    if isinstance(node, BackwardFunction) and len(grads) > 1 and node.materialize_grads:
+    builtin = isinstance(node, BackwardFunction) and node._array_backward
+    if not builtin and len(grads) > 1 and getattr(node, "materialize_grads", False):
         # A user's backward gets zeros, not None, for outputs that received no gradient.
-        xp = next(g for g in grads if g is not None)._xp()
+        xp = backend.array_module(_unwrap(next(g for g in grads if g is not None)))
         grads = [
-            g if g is not None or m is None else make_tensor(xp.zeros(m[0], dtype=m[1].np))
+            g if g is not None or m is None else xp.zeros(m[0], dtype=m[1].np)
             for g, m in zip(grads, node._outputs_meta)
         ]
-    result = node.apply(*grads)
-    result = list(result) if type(result) is tuple else [result]
-    if isinstance(node, BackwardFunction):
-        result = _validate(node, result)
+    if raw and not builtin:  # a user's Function sees tensors, always
+        result = node.apply(*[_wrap(g) for g in grads])
+        result = list(result) if type(result) is tuple else [result]
+        if isinstance(node, BackwardFunction):
+            result = _validate(node, result, False)
+        result = [_unwrap(g) for g in result]
+        shared.update(id(g) for g in result if g is not None)  # it may return saved tensors
+    else:
+        result = node.apply(*grads)
+        result = list(result) if type(result) is tuple else [result]
+        if isinstance(node, BackwardFunction):
+            result = _validate(node, result, raw)
+        if raw:
+            _track_sharing(grads, result, shared)
     if node._hooks:
         for hook in list(node._hooks.values()):
-            new = hook(tuple(result), tuple(grads))
+            new = hook(tuple(_wrap(g) for g in result) if raw else tuple(result),
+                       tuple(_wrap(g) for g in grads) if raw else tuple(grads))
             if new is not None:
-                result = list(new)
+                result = [_unwrap(g) for g in new] if raw else list(new)
     return result
 
 
-def _store_grad(tensor, grad, create_graph):
-    """``tensor.grad += grad`` with PyTorch's rules (first time: a copy; with create_graph:
-    out of place and recorded)."""
-    if tensor._grad is None:
-        tensor._grad = grad if create_graph else make_tensor(grad._data.copy())
-    elif create_graph or _grad_state.enabled:
-        tensor._grad = tensor._grad + grad
-    else:
-        tensor._grad._data += grad._data
-        tensor._grad._bump()
-
-
-def accumulate_into_leaf(tensor, grad):
-    if tensor._hooks:
-        for hook in list(tensor._hooks.values()):
-            result = hook(grad)
-            if result is not None:
-                grad = result
-    _store_grad(tensor, grad, _grad_state.enabled)
-
-
-graph._accumulate_into_leaf = accumulate_into_leaf
+def _track_sharing(incoming, outgoing, shared):
+    """Remember gradient arrays that more than one place may hold (one array sent along two
+    edges, or a shared array passed through), so they are copied before becoming a .grad."""
+    ins = {id(g) for g in incoming if g is not None}
+    seen = set()
+    for g in outgoing:
+        if g is not None:
+            key = id(g)
+            if key in seen or (key in ins and key in shared):
+                shared.add(key)
+            seen.add(key)
 
 
 def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None,
@@ -242,7 +306,10 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     gradients of ``inputs`` instead of adding them into ``.grad``."""
     if retain_graph is None:
         retain_graph = create_graph
-    pairs = _root_gradients(roots, grad_roots)
+    raw = not create_graph
+    pairs = _root_gradients(roots, grad_roots, raw)
+    # Arrays a caller handed in may be held elsewhere: never make them a .grad uncopied.
+    shared = {id(grad) for _, _, grad in pairs}
     root_nodes = list(dict.fromkeys(node for node, _, _ in pairs))
     deps, _ = _discover(root_nodes)
 
@@ -287,13 +354,13 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 if accumulate and (node, 0) in captures and type(node) is not AccumulateGrad:
                     for i in captures[(node, 0)]:
                         if grads is not None and grads[0] is not None:
-                            _store_grad(inputs[i], grads[0], create_graph)
+                            _store_grad(inputs[i], grads[0], raw, shared | {id(grads[0])})
             if grads is None:
                 out = None
             elif anomaly:
-                out = _call_with_anomaly(node, grads, create_graph)
+                out = _call_with_anomaly(node, grads, raw, shared)
             else:
-                out = _call_node(node, grads, create_graph)
+                out = _call_node(node, grads, raw, shared)
             if not retain_graph:
                 node._release()
             if out is None:
@@ -309,7 +376,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                     if buf is None:
                         buf = buffers[child] = [None] * child._output_count()
                     nr = edge[1]
-                    buf[nr] = grad if buf[nr] is None else buf[nr] + grad
+                    buf[nr] = grad if buf[nr] is None else buf[nr] + grad  # a new array
                 left = deps[child] - 1
                 deps[child] = left
                 if left == 0:
@@ -326,13 +393,13 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                     f"The differentiated Tensor at index {i} appears to not have been used in "
                     "the graph. Set allow_unused=True if this is the desired behavior."
                 )
-        return tuple(captured)
+        return tuple(_wrap(g) for g in captured)
     return None
 
 
-def _call_with_anomaly(node, grads, create_graph):
+def _call_with_anomaly(node, grads, raw, shared):
     try:
-        out = _call_node(node, grads, create_graph)
+        out = _call_node(node, grads, raw, shared)
         if anomaly_mode._state.check_nan and out is not None:
             _check_nan(node, out)
         return out

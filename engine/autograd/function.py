@@ -31,7 +31,7 @@ from numbers import Number
 
 from .._tensor import Tensor, make_tensor
 from . import anomaly_mode, grad_mode
-from .graph import NO_EDGE, Node, accumulator_of
+from .graph import NO_EDGE, Node, _sequence, accumulator_of
 
 _state = grad_mode._state
 
@@ -106,11 +106,15 @@ class BackwardFunction(Node):
     """The node (and ``ctx``) made by ``Function.apply``; named after the op, e.g.
     ``MulBackward0`` for built-ins and ``FBackward`` for a user's ``F``."""
 
-    __slots__ = (
-        "needs_input_grad", "_to_save", "_saved", "_input_meta", "_outputs_meta",
-        "_non_differentiable", "_dirty", "materialize_grads", "__dict__",
-    )
+    __slots__ = ("needs_input_grad", "_saved", "_input_meta")
     _forward_cls = None
+    _array_backward = False  # built-ins: backward also runs on raw arrays (see ops.dual)
+    # Rarely set, so class-level defaults.
+    _to_save = None
+    _outputs_meta = None
+    _non_differentiable = None
+    _dirty = None
+    materialize_grads = True
 
     # -- the ctx API, used inside forward and backward --------------------------------
     def save_for_backward(self, *tensors):
@@ -132,7 +136,9 @@ class BackwardFunction(Node):
             raise RuntimeError(_ALREADY_FREED)
         if saved is None:
             return ()
-        return tuple(_unpack(self, entry) for entry in saved)
+        # A built-in's backward runs on raw arrays unless the backward pass is recorded.
+        raw = self._array_backward and not _state.enabled
+        return tuple([_unpack(self, entry, raw) for entry in saved])
 
     # -- the node API, used by the engine ---------------------------------------------
     def apply(self, *grad_outputs):
@@ -142,29 +148,32 @@ class BackwardFunction(Node):
         saved = self._saved
         if saved is not None and saved is not _FREED:
             # Only saved tensors are freed; saved Python numbers stay, as in PyTorch.
-            if any(entry[0] for entry in saved):
-                self._saved = _FREED
+            for entry in saved:
+                if entry[0]:
+                    self._saved = _FREED
+                    return
 
     def _output_count(self):
         meta = self._outputs_meta
         return 1 if meta is None else len(meta)
 
 
-def _unpack(node, entry):
+def _unpack(node, entry, raw):
     kind, obj, version = entry
-    if kind == 0:  # a plain value, or a tensor made inside forward that nobody can modify
+    if kind == 0:  # a plain value (a number, None)
         return obj
     if kind == 1:  # a tensor that existed before this op (an input)
-        if obj._version != version:
+        if obj._vc[0] != version:
             raise version_error(obj, version, obj.grad_fn, obj._output_nr)
-        return obj
+        return obj._data if raw else obj
+    if kind == 3:  # an array made inside a built-in forward: nobody else can modify it
+        return obj if raw else make_tensor(obj)
     # kind 2: one of this node's own outputs; rebuilt here so the node does not own it
-    data, vc, output_nr, base = obj
-    out = make_tensor(data, True, node, output_nr)
-    out._vc = vc
+    data, vc, output_nr = obj
     if vc[0] != version:
+        out = make_tensor(data, True, node, output_nr, vc)
         raise version_error(out, version, node, output_nr)
-    return out
+    return data if raw else make_tensor(data, True, node, output_nr, vc)
 
 
 def _pack(item, args, outputs, raw_outputs):
@@ -176,7 +185,7 @@ def _pack(item, args, outputs, raw_outputs):
         if type(out) is Tensor and (item is out or item is out._data or item is raw):
             if out._inference:
                 raise RuntimeError(_INFERENCE_SAVED)
-            return (2, (out._data, out._vc, out_nr, None), out._vc[0])
+            return (2, (out._data, out._vc, out_nr), out._vc[0])
     if isinstance(item, Number):
         return (0, item, 0)
     for arg in args:
@@ -188,7 +197,7 @@ def _pack(item, args, outputs, raw_outputs):
         if item._inference:
             raise RuntimeError(_INFERENCE_SAVED)
         return (1, item, item._vc[0])
-    return (0, make_tensor(item), 0)  # an intermediate array made by a built-in forward
+    return (3, item, 0)  # an intermediate array made by a built-in forward
 
 
 class FunctionMeta(type):
@@ -198,7 +207,11 @@ class FunctionMeta(type):
     def __init__(cls, name, bases, namespace):
         super().__init__(name, bases, namespace)
         node_name = namespace.get("node_name") or f"{name}Backward"
-        cls._backward_cls = type(node_name, (BackwardFunction,), {"_forward_cls": cls})
+        cls._backward_cls = type(
+            node_name, (BackwardFunction,),
+            {"__slots__": (), "_forward_cls": cls,
+             "_array_backward": bool(getattr(cls, "_array_forward", False))},
+        )
 
 
 class Function(metaclass=FunctionMeta):
@@ -235,37 +248,50 @@ class Function(metaclass=FunctionMeta):
                 if type(arg) is Tensor and arg._requires_grad:
                     record = True
                     break
-        if cls._array_forward:
-            raw = [arg._data if type(arg) is Tensor else arg for arg in args]
-            if not record:  # the fast path: no node, no bookkeeping
-                out = cls.forward(_NULL_CTX, *raw)
-                if type(out) is tuple:
-                    return tuple(make_tensor(o) for o in out)
-                if cls._is_view:
-                    return _as_view(make_tensor(out), args[0])
-                return make_tensor(out)
-            node = cls._new_node(args)
-            out = cls.forward(node, *raw)
-        else:
-            node = cls._new_node(args) if record else cls._new_node(args, recording=False)
+        if not cls._array_forward:  # a user's Function: forward sees tensors, unrecorded
+            node = cls._new_node(args, record)
             with grad_mode.no_grad():
                 out = cls.forward(node, *args)
-        return _finish(cls, node, args, out, record)
+            return _finish(cls, node, args, out, record)
+        raw = [arg._data if type(arg) is Tensor else arg for arg in args]
+        if not record:  # the fast path: no node, no bookkeeping
+            out = cls.forward(_NULL_CTX, *raw)
+            if type(out) is tuple:
+                return tuple([make_tensor(o) for o in out])
+            if cls._is_view:
+                return _as_view(make_tensor(out), args[0])
+            return make_tensor(out)
+        node = cls._new_node(args, True)
+        out = cls.forward(node, *raw)
+        if type(out) is tuple or cls._is_view:
+            return _finish(cls, node, args, out, True)
+        # The common case, kept lean: one differentiable output of a built-in op.
+        node._edges, node._input_meta = _edges(cls, args)
+        result = make_tensor(out)
+        if result._data.dtype.kind in "fc":
+            result._requires_grad = True
+            result.grad_fn = node
+        to_save = node._to_save
+        if to_save is not None:
+            node._saved = tuple([_pack(item, args, (result,), (out,)) for item in to_save])
+            node._to_save = None
+        if anomaly_mode._state.enabled:
+            node._traceback = anomaly_mode.forward_traceback()
+        return result
 
     @classmethod
     def _new_node(cls, args, recording=True):
         node = object.__new__(cls._backward_cls)
-        Node.__init__(node)
-        node.needs_input_grad = tuple(
-            type(arg) is Tensor and arg._requires_grad and recording for arg in args
-        )
-        node._to_save = None
+        node._seq = next(_sequence)
         node._saved = None
-        node._input_meta = None
-        node._outputs_meta = None
-        node._non_differentiable = None
-        node._dirty = None
-        node.materialize_grads = not cls._array_forward
+        if recording:
+            node.needs_input_grad = tuple(
+                [type(arg) is Tensor and arg._requires_grad for arg in args]
+            )
+        else:
+            node.needs_input_grad = (False,) * len(args)
+            node._edges = ()
+            node._input_meta = None
         return node
 
 

@@ -46,15 +46,16 @@ class _HookDict(dict):
 class Node:
     """Base of every backward node. Subclasses implement ``apply(*grad_outputs)``."""
 
-    __slots__ = ("_edges", "_seq", "_hooks", "_pre_hooks", "_retains", "_traceback", "__weakref__")
+    __slots__ = ("_edges", "_seq", "__dict__", "__weakref__")
+    # Rarely used, so class-level defaults: an instance pays for them only when set.
+    _hooks = None  # post-hooks: fn(grad_inputs, grad_outputs)
+    _pre_hooks = None  # pre-hooks: fn(grad_outputs); tensor hooks live here too
+    _retains = None  # {output_nr: weakref to a tensor that called retain_grad()}
+    _traceback = None  # the forward traceback, recorded in anomaly mode
 
     def __init__(self):
         self._edges = ()
         self._seq = next(_sequence)
-        self._hooks = None  # post-hooks: fn(grad_inputs, grad_outputs)
-        self._pre_hooks = None  # pre-hooks: fn(grad_outputs); tensor hooks live here too
-        self._retains = None  # {output_nr: weakref to a tensor that called retain_grad()}
-        self._traceback = None  # the forward traceback, recorded in anomaly mode
 
     def name(self):
         return type(self).__name__
@@ -101,6 +102,7 @@ class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
 
     __slots__ = ("variable",)
+    _input_meta = None
 
     def __init__(self, variable):
         super().__init__()

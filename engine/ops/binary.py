@@ -14,6 +14,7 @@ import numpy
 from ..autograd.function import Function
 from ..backend import array_module
 from ..dtypes import result_type
+from . import dual
 
 
 def promote(a, b):
@@ -134,7 +135,7 @@ class Pow(_Binary):
         gb = None
         if ctx.needs_input_grad[1]:
             # d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's choice)
-            gb = where((a == 0) & (b >= 0), 0.0, g * y * a.log())
+            gb = dual.where((a == 0) & (b >= 0), 0.0, g * y * dual.log(a))
         return ga, gb
 
 
@@ -186,8 +187,8 @@ class Where(_Binary):
     def backward(ctx, g):
         cond = ctx.cond
         return (None,
-                where(cond, g, 0.0) if ctx.needs_input_grad[1] else None,
-                where(cond, 0.0, g) if ctx.needs_input_grad[2] else None)
+                dual.where(cond, g, 0.0) if ctx.needs_input_grad[1] else None,
+                dual.where(cond, 0.0, g) if ctx.needs_input_grad[2] else None)
 
 
 class ClampTensor(_Binary):

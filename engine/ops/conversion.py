@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..backend import device_of, to_device
+from . import dual
 
 
 class To(Function):
@@ -22,4 +23,4 @@ class To(Function):
         from ..dtypes import from_numpy_dtype
 
         np_dtype, dev = ctx.source
-        return g.to(from_numpy_dtype(np_dtype), dev), None, None
+        return dual.to(g, from_numpy_dtype(np_dtype), dev), None, None

@@ -7,6 +7,7 @@ graph are kept: 1-D·1-D is ``Dot``, 2-D·2-D ``Mm``, 2-D·1-D ``Mv``, batched `
 from __future__ import annotations
 
 from ..autograd.function import Function
+from . import dual
 from .movement import UnsafeView
 
 
@@ -47,8 +48,8 @@ class Mm(_Product):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return (g.mm(b.t()) if ctx.needs_input_grad[0] else None,
-                a.t().mm(g) if ctx.needs_input_grad[1] else None)
+        return (g @ b.T if ctx.needs_input_grad[0] else None,
+                a.T @ g if ctx.needs_input_grad[1] else None)
 
 
 class Mv(_Product):
@@ -66,8 +67,8 @@ class Mv(_Product):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return (g.unsqueeze(1) * b if ctx.needs_input_grad[0] else None,  # outer(g, b)
-                a.t().mv(g) if ctx.needs_input_grad[1] else None)
+        return (g[:, None] * b if ctx.needs_input_grad[0] else None,  # outer(g, b)
+                a.T @ g if ctx.needs_input_grad[1] else None)
 
 
 class Dot(_Product):
@@ -99,8 +100,8 @@ class Bmm(_Product):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         # The engine sums over broadcast batch dimensions.
-        return (g @ b.transpose(-1, -2) if ctx.needs_input_grad[0] else None,
-                a.transpose(-1, -2) @ g if ctx.needs_input_grad[1] else None)
+        return (g @ dual.swapaxes(b, -1, -2) if ctx.needs_input_grad[0] else None,
+                dual.swapaxes(a, -1, -2) @ g if ctx.needs_input_grad[1] else None)
 
 
 def matmul(a, b):

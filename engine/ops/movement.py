@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from numbers import Integral
 
-from ..autograd.engine_loop import sum_to_shape
 from ..autograd.function import Function
 from ..backend import array_module, is_array
+from . import dual
 
 
 class _View(Function):
@@ -51,7 +51,7 @@ class Transpose(_View):
 
     @staticmethod
     def backward(ctx, g):
-        return g.transpose(*ctx.dims), None, None
+        return dual.swapaxes(g, *ctx.dims), None, None
 
 
 class T(_View):
@@ -65,7 +65,7 @@ class T(_View):
 
     @staticmethod
     def backward(ctx, g):
-        return g.t()
+        return g.T
 
 
 class Permute(_View):
@@ -81,7 +81,7 @@ class Permute(_View):
         inverse = [0] * len(ctx.dims)
         for i, d in enumerate(ctx.dims):
             inverse[d] = i
-        return g.permute(*inverse), None
+        return dual.permute(g, inverse), None
 
 
 class Squeeze(_View):
@@ -135,7 +135,7 @@ class Expand(_View):
 
     @staticmethod
     def backward(ctx, g):
-        return sum_to_shape(g, ctx.shape), None
+        return dual.sum_to(g, ctx.shape), None
 
 
 class Select(_View):
@@ -150,7 +150,7 @@ class Select(_View):
 
     @staticmethod
     def backward(ctx, g):
-        return ScatterGrad.apply(g, ctx.shape, ctx.key, False), None
+        return dual.scatter(g, ctx.shape, ctx.key, False), None
 
 
 class Slice(Select):
@@ -170,7 +170,7 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return ScatterGrad.apply(g, ctx.shape, ctx.key, True), None
+        return dual.scatter(g, ctx.shape, ctx.key, True), None
 
 
 class ScatterGrad(Function):
@@ -182,13 +182,7 @@ class ScatterGrad(Function):
     @staticmethod
     def forward(ctx, g, shape, key, accumulate):
         ctx.key = key
-        xp = array_module(g)
-        out = xp.zeros(shape, dtype=g.dtype)
-        if accumulate:
-            xp.add.at(out, key, g)
-        else:
-            out[key] = g
-        return out
+        return dual._scatter_array(g, shape, key, accumulate)
 
     @staticmethod
     def backward(ctx, gg):
@@ -211,7 +205,7 @@ class IndexPut(Function):
     @staticmethod
     def backward(ctx, g):
         key = ctx.key
-        keep = g.clone()
+        keep = dual.clone(g)
         keep[key] = 0.0
         return keep, None, (g[key] if ctx.needs_input_grad[2] else None)
 

@@ -10,6 +10,7 @@ import numpy
 
 from ..autograd.function import Function
 from ..backend import array_module
+from . import dual
 
 
 def normalize_dims(dim, ndim):
@@ -36,9 +37,9 @@ def _kept_shape(shape, dims):
 def spread(g, shape, dims):
     """Broadcast a reduced gradient back to ``shape`` (the backward of every reduction)."""
     kept = _kept_shape(shape, dims) if shape else ()
-    if g.shape != kept:
+    if tuple(g.shape) != kept:
         g = g.reshape(kept)
-    return g.expand(shape)
+    return dual.expand(g, shape)
 
 
 class _Reduce(Function):
@@ -57,7 +58,7 @@ class SumAll(_Reduce):
 
     @staticmethod
     def backward(ctx, g):
-        return g.expand(ctx.shape), None
+        return dual.expand(g, ctx.shape), None
 
 
 class Sum(_Reduce):
@@ -99,7 +100,7 @@ class MeanAll(_Reduce):
     @staticmethod
     def backward(ctx, g):
         n = max(int(numpy.prod(ctx.shape)), 1)
-        return g.expand(ctx.shape) / n
+        return dual.expand(g, ctx.shape) / n
 
 
 class Mean(_Reduce):
@@ -221,18 +222,15 @@ class Norm(_Reduce):
         g = spread(g, ctx.shape, dims)
         y = spread(y, ctx.shape, dims)
         if p == 1:
-            return g * x.sign(), None, None, None
+            return g * dual.sign(x), None, None, None
         if p == float("inf"):
-            hits = x.abs() == y
-            count = spread(hits.sum(dim=dims, keepdim=True), ctx.shape, dims)
-            return g * x.sign() * hits / count, None, None, None
+            hits = dual.abs(x) == y
+            count = dual.sum_to(hits * 1.0, [1 if i in dims else n for i, n in enumerate(ctx.shape)])
+            return g * dual.sign(x) * hits / count, None, None, None
         # d/dx ||x||_p = x |x|^(p-2) / ||x||_p^(p-1); taken as 0 where the norm is 0
-        safe = where(y == 0, 1.0, y)
+        safe = dual.where(y == 0, 1.0, y)
         if p == 2:
             grad = x / safe
         else:
-            grad = x * x.abs() ** (p - 2) / safe ** (p - 1)
-        return where(y == 0, 0.0, g * grad), None, None, None
-
-
-from .binary import where  # noqa: E402  (shared helper; binary does not import reduce)
+            grad = x * dual.abs(x) ** (p - 2) / safe ** (p - 1)
+        return dual.where(y == 0, 0.0, g * grad), None, None, None

@@ -1,7 +1,8 @@
 """Elementwise functions of one tensor: a table of derivatives.
 
-Each forward works on raw arrays (``xp`` is NumPy or CuPy); each backward is written with
-tensor ops, so it can itself be differentiated. ``g`` is the incoming ``grad_output``.
+Each forward works on raw arrays (``xp`` is NumPy or CuPy). Each backward is one formula in
+operators and ``dual`` helpers: it runs on arrays, or on tensors when the backward pass is
+recorded (higher order). ``g`` is the incoming ``grad_output``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import numpy
 
 from ..autograd.function import Function
 from ..backend import array_module
+from . import dual
 
 
 def floating(a):
@@ -90,7 +92,7 @@ class Sin(_Unary):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * x.cos()
+        return g * dual.cos(x)
 
 
 class Cos(_Unary):
@@ -104,7 +106,7 @@ class Cos(_Unary):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return -g * x.sin()
+        return -g * dual.sin(x)
 
 
 class Tanh(_Unary):
@@ -167,7 +169,7 @@ class Abs(_Unary):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * x.sign()  # sign(0) = 0
+        return g * dual.sign(x)  # sign(0) = 0
 
 
 class Sign(_Unary):

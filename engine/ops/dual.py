@@ -1,0 +1,111 @@
+"""Functions that work on raw arrays and on tensors alike.
+
+A built-in op's backward is written once, with operators and these helpers. The engine runs
+it on raw arrays when the backward pass is not recorded (the usual case: no wrappers, no
+bookkeeping), and on tensors when it is (``create_graph=True``), so the same formula gives
+higher-order derivatives. Each helper dispatches on its argument's type.
+"""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+from ..backend import array_module
+
+
+def _unary(method):
+    def helper(x):
+        if type(x) is Tensor:
+            return getattr(x, method)()
+        return getattr(array_module(x), method)(x)
+
+    helper.__name__ = method
+    return helper
+
+
+exp, log, sqrt, sin, cos, sign, abs = (  # noqa: A001 - mirrors the array API
+    _unary(name) for name in ("exp", "log", "sqrt", "sin", "cos", "sign", "abs")
+)
+
+
+def expand(g, shape):
+    """Broadcast ``g`` to ``shape`` (the backward of every reduction)."""
+    if type(g) is Tensor:
+        return g.expand(shape)
+    if g.shape == shape:
+        return g
+    xp = array_module(g)
+    if g.ndim == 0:
+        return xp.full(shape, g, dtype=g.dtype)  # cheaper than broadcast_to, and writable
+    return xp.broadcast_to(g, shape)
+
+
+def sum_to(g, shape):
+    """Undo broadcasting: sum ``g`` over the dimensions that broadcasting added or grew."""
+    shape = tuple(shape)
+    lead = g.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    if type(g) is Tensor:
+        if dims:
+            g = g.sum(dim=dims, keepdim=True)
+        return g.reshape(shape) if tuple(g.shape) != shape else g
+    if dims:
+        g = g.sum(axis=dims, keepdims=True)
+    return g.reshape(shape) if g.shape != shape else g
+
+
+def where(cond, a, b):
+    if type(a) is Tensor or type(b) is Tensor or type(cond) is Tensor:
+        from .binary import where as tensor_where
+
+        return tensor_where(cond, a, b)
+    return array_module(cond).where(cond, a, b)
+
+
+def swapaxes(g, d0, d1):
+    if type(g) is Tensor:
+        return g.transpose(d0, d1)
+    return array_module(g).swapaxes(g, d0, d1)
+
+
+def permute(g, dims):
+    if type(g) is Tensor:
+        return g.permute(*dims)
+    return g.transpose(dims)
+
+
+def clone(g):
+    return g.clone() if type(g) is Tensor else g.copy()
+
+
+def scatter(g, shape, key, accumulate):
+    """``g`` placed at ``key`` in zeros of ``shape`` (summed at repeated indices)."""
+    if type(g) is Tensor:
+        from .movement import ScatterGrad
+
+        return ScatterGrad.apply(g, shape, key, accumulate)
+    return _scatter_array(g, shape, key, accumulate)
+
+
+def _scatter_array(g, shape, key, accumulate):
+    xp = array_module(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    if accumulate:
+        xp.add.at(out, key, g)
+    else:
+        out[key] = g
+    return out
+
+
+def to(g, dtype, device):
+    if type(g) is Tensor:
+        return g.to(dtype, device)
+    from ..backend import to_device
+
+    return to_device(g, device).astype(dtype.np, copy=False)
+
+
+def is_nan_anywhere(g):
+    data = g._data if type(g) is Tensor else g
+    return bool(array_module(data).isnan(data).any())
