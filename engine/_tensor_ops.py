@@ -12,8 +12,12 @@ from numbers import Number
 U = B = R = M = L = C = None  # engine.ops.unary, binary, reduce, movement, linalg, conversion
 
 
+Tensor = tensor = None  # bound by _bind() too
+
+
 def _bind():
-    global U, B, R, M, L, C
+    global U, B, R, M, L, C, Tensor, tensor
+    from ._tensor import Tensor, tensor
     from .ops import binary as B
     from .ops import conversion as C
     from .ops import linalg as L
@@ -24,9 +28,7 @@ def _bind():
 
 def _operand(x):
     """Arrays and lists become tensors; tensors and Python numbers pass through."""
-    from ._tensor import Tensor, tensor
-
-    if isinstance(x, (Tensor, Number)):
+    if type(x) is Tensor or isinstance(x, (Tensor, Number)):
         return x
     return tensor(x)
 

@@ -20,11 +20,9 @@ import heapq
 import threading
 import warnings
 
-import numpy
-
+from .. import backend
 from .._tensor import Tensor, make_tensor
 from ..ops import dual
-from .. import backend
 from . import anomaly_mode, grad_mode, graph
 from .function import BackwardFunction
 from .graph import AccumulateGrad, accumulator_of
@@ -300,6 +298,30 @@ def _track_sharing(incoming, outgoing, shared):
             seen.add(key)
 
 
+_SKIP = object()
+
+
+def _general_step(node, grads, raw, shared, inputs, accumulate, captures, captured, needed,
+                  anomaly):
+    """One node, with everything the lean path leaves out: ``inputs`` (capture, pruning),
+    anomaly checks, and gradients as tensors (``create_graph``)."""
+    if inputs is not None:
+        if node not in needed:
+            return _SKIP
+        for nr, grad in enumerate(grads):
+            for i in captures.get((node, nr), ()):
+                captured[i] = grad
+        if not accumulate and type(node) is AccumulateGrad:
+            return _SKIP
+        if accumulate and (node, 0) in captures and type(node) is not AccumulateGrad:
+            for i in captures[(node, 0)]:
+                if grads[0] is not None:
+                    _store_grad(inputs[i], grads[0], raw, shared | {id(grads[0])})
+    if anomaly:
+        return _call_with_anomaly(node, grads, raw, shared)
+    return _call_node(node, grads, raw, shared)
+
+
 def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None,
                  accumulate=True, allow_unused=False):
     """Backpropagate from ``roots``. With ``accumulate=False`` (``autograd.grad``) return the
@@ -314,6 +336,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     deps, _ = _discover(root_nodes)
 
     captures = {}  # (node, output_nr) -> indices into inputs
+    needed = None
     if inputs is not None:
         for i, t in enumerate(inputs):
             if not t._requires_grad:
@@ -329,39 +352,49 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
         if buf is None:
             buf = buffers[node] = [None] * node._output_count()
         buf[nr] = grad if buf[nr] is None else buf[nr] + grad
-    ready = [(-node._seq, id(node), node) for node in root_nodes if deps.get(node, 0) == 0]
+    ready = [(-node._seq, node) for node in root_nodes if deps.get(node, 0) == 0]
     heapq.heapify(ready)
 
     prev_enabled, prev_accumulate = _grad_state.enabled, _run_state.accumulate
     _grad_state.enabled = create_graph
     _run_state.accumulate = accumulate
     anomaly = anomaly_mode._state.enabled
-    errstate = numpy.errstate(all="ignore")  # nan/inf in gradients are values, not warnings
-    errstate.__enter__()
+    general = inputs is not None or anomaly or not raw
+    pop, push = heapq.heappop, heapq.heappush
     try:
         while ready:
-            node = heapq.heappop(ready)[2]
+            node = pop(ready)[1]
             grads = buffers.pop(node, None)
-            if inputs is not None:
-                if node not in needed:
-                    continue
-                if grads is not None:
-                    for nr, grad in enumerate(grads):
-                        for i in captures.get((node, nr), ()):
-                            captured[i] = grad
-                if (not accumulate) and type(node) is AccumulateGrad:
-                    continue
-                if accumulate and (node, 0) in captures and type(node) is not AccumulateGrad:
-                    for i in captures[(node, 0)]:
-                        if grads is not None and grads[0] is not None:
-                            _store_grad(inputs[i], grads[0], raw, shared | {id(grads[0])})
             if grads is None:
                 out = None
-            elif anomaly:
-                out = _call_with_anomaly(node, grads, raw, shared)
+            elif general:
+                out = _general_step(node, grads, raw, shared, inputs, accumulate, captures,
+                                    captured, needed, anomaly)
+                if out is _SKIP:
+                    continue
+            elif node._pre_hooks is None and node._retains is None and node._hooks is None:
+                # The common case, kept lean: no hooks, gradients as raw arrays.
+                if type(node) is AccumulateGrad:
+                    leaf = node.variable
+                    if leaf._hooks:
+                        accumulate_into_leaf(leaf, grads[0], True, shared)
+                    elif leaf._grad is None:
+                        g = grads[0]
+                        leaf._grad = make_tensor(g if _owned(g, shared) else g.copy())
+                    else:
+                        leaf._grad._data += grads[0]
+                        leaf._grad._bump()
+                    out = ()
+                elif node._array_backward and len(grads) == 1:
+                    result = node._forward_cls.backward(node, grads[0])
+                    out = _validate(node, list(result) if type(result) is tuple else [result],
+                                    True)
+                    _track_sharing(grads, out, shared)
+                else:
+                    out = _call_node(node, grads, raw, shared)
             else:
                 out = _call_node(node, grads, raw, shared)
-            if not retain_graph:
+            if not retain_graph and node._saved is not None:
                 node._release()
             if out is None:
                 out = (None,) * len(node._edges)
@@ -380,9 +413,8 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 left = deps[child] - 1
                 deps[child] = left
                 if left == 0:
-                    heapq.heappush(ready, (-child._seq, id(child), child))
+                    push(ready, (-child._seq, child))
     finally:
-        errstate.__exit__(None, None, None)
         _grad_state.enabled = prev_enabled
         _run_state.accumulate = prev_accumulate
 

@@ -52,6 +52,8 @@ class Node:
     _pre_hooks = None  # pre-hooks: fn(grad_outputs); tensor hooks live here too
     _retains = None  # {output_nr: weakref to a tensor that called retain_grad()}
     _traceback = None  # the forward traceback, recorded in anomaly mode
+    _array_backward = False  # see BackwardFunction
+    _saved = None
 
     def __init__(self):
         self._edges = ()

@@ -21,6 +21,11 @@ def promote(a, b):
     """Cast raw operands to PyTorch's result dtype (NumPy's rules differ for int+float)."""
     if type(a) is type(b) and a.dtype == b.dtype:
         return a, b
+    # Python numbers that cannot change the array's dtype (the usual x * 2.0): nothing to do.
+    if type(b) is float and a.dtype.kind == "f" or type(b) is int and a.dtype.kind in "fiu":
+        return a, b
+    if type(a) is float and b.dtype.kind == "f" or type(a) is int and b.dtype.kind in "fiu":
+        return a, b
     target = result_type(a, b).np
     if not isinstance(a, Number) and a.dtype != target:
         a = a.astype(target)
@@ -112,8 +117,9 @@ class Div(_Binary):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return (g / b if ctx.needs_input_grad[0] else None,
-                -g * a / (b * b) if ctx.needs_input_grad[1] else None)  # d/db a/b = -a/b²
+        with dual.quiet():
+            return (g / b if ctx.needs_input_grad[0] else None,
+                    -g * a / (b * b) if ctx.needs_input_grad[1] else None)  # d/db a/b = -a/b²
 
 
 class Pow(_Binary):
@@ -131,11 +137,12 @@ class Pow(_Binary):
     @staticmethod
     def backward(ctx, g):
         a, b, y = ctx.saved_tensors
-        ga = g * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
-        gb = None
-        if ctx.needs_input_grad[1]:
-            # d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's choice)
-            gb = dual.where((a == 0) & (b >= 0), 0.0, g * y * dual.log(a))
+        with dual.quiet():
+            ga = g * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
+            gb = None
+            if ctx.needs_input_grad[1]:
+                # d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's choice)
+                gb = dual.where((a == 0) & (b >= 0), 0.0, g * y * dual.log(a))
         return ga, gb
 
 

@@ -106,6 +106,14 @@ def to(g, dtype, device):
     return to_device(g, device).astype(dtype.np, copy=False)
 
 
+def quiet():
+    """Silence NumPy's divide/invalid warnings: in a gradient, inf and nan are values (as in
+    PyTorch), and anomaly mode is the tool that reports them."""
+    import numpy
+
+    return numpy.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
 def is_nan_anywhere(g):
     data = g._data if type(g) is Tensor else g
     return bool(array_module(data).isnan(data).any())

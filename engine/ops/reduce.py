@@ -217,6 +217,11 @@ class Norm(_Reduce):
 
     @staticmethod
     def backward(ctx, g):
+        with dual.quiet():
+            return Norm._backward(ctx, g)
+
+    @staticmethod
+    def _backward(ctx, g):
         x, y = ctx.saved_tensors
         p, dims = ctx.p, ctx.dims
         g = spread(g, ctx.shape, dims)
@@ -225,7 +230,8 @@ class Norm(_Reduce):
             return g * dual.sign(x), None, None, None
         if p == float("inf"):
             hits = dual.abs(x) == y
-            count = dual.sum_to(hits * 1.0, [1 if i in dims else n for i, n in enumerate(ctx.shape)])
+            kept = [1 if i in dims else n for i, n in enumerate(ctx.shape)]
+            count = dual.sum_to(hits * 1.0, kept)
             return g * dual.sign(x) * hits / count, None, None, None
         # d/dx ||x||_p = x |x|^(p-2) / ||x||_p^(p-1); taken as 0 where the norm is 0
         safe = dual.where(y == 0, 1.0, y)

@@ -63,7 +63,8 @@ class Log(_Unary):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g / x  # d/dx log x = 1/x
+        with dual.quiet():
+            return g / x  # d/dx log x = 1/x
 
 
 class Sqrt(_Unary):
@@ -78,7 +79,8 @@ class Sqrt(_Unary):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g / (2 * y)  # d/dx sqrt x = 1 / (2 sqrt x)
+        with dual.quiet():
+            return g / (2 * y)  # d/dx sqrt x = 1 / (2 sqrt x)
 
 
 class Sin(_Unary):
@@ -232,7 +234,8 @@ class PowScalar(_Unary):
         c = ctx.exponent
         if c == 0:
             return g * 0, None
-        return g * c * x ** (c - 1), None  # d/dx x^c = c x^(c-1)
+        with dual.quiet():
+            return g * c * x ** (c - 1), None  # d/dx x^c = c x^(c-1)
 
 
 class RPowScalar(_Unary):
