@@ -45,20 +45,18 @@ def _as_array(data):
 
 def make_tensor(data, requires_grad=False, grad_fn=None, output_nr=0, vc=None):
     """Wrap an array without checks or copies (the engine's internal constructor)."""
-    t = object.__new__(Tensor)
+    t = _new(Tensor)
     t._data = data if type(data) is _ndarray else _as_array(data)
     t._requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._output_nr = output_nr
-    t._grad = None
     t._vc = [0] if vc is None else vc
-    t._base = None
-    t._acc = None
-    t._retains_grad = False
-    t._hooks = None
-    t._inference = _state.inference
-    t.name = None
+    if _state.inference:
+        t._inference = True
     return t
+
+
+_new = object.__new__
 
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -68,17 +66,26 @@ _VIEW_INPLACE = (
 
 
 class Tensor(TensorOps):
+    # What every tensor has lives in slots; what few tensors need (a .grad, hooks, a view's
+    # base...) has a class-level default and is stored only when set: creating a tensor is
+    # the engine's most frequent operation.
     __slots__ = (
-        "_data", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_vc", "_base", "_acc",
-        "_retains_grad", "_hooks", "_inference", "name", "__weakref__",
+        "_data", "_requires_grad", "grad_fn", "_output_nr", "_vc", "__dict__", "__weakref__",
     )
+    _grad = None
+    _base = None  # the tensor this one is a view of
+    _acc = None  # weak reference to the leaf's AccumulateGrad
+    _retains_grad = False
+    _hooks = None
+    _inference = False
+    name = None  # a name for graph pictures
     __array_priority__ = 1000  # NumPy defers `array * tensor` to Tensor.__rmul__
     __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad=False):
         t = tensor(data)
-        for slot in Tensor.__slots__[:-1]:
-            setattr(self, slot, getattr(t, slot))
+        self._data, self._requires_grad, self.grad_fn = t._data, False, None
+        self._output_nr, self._vc = 0, t._vc
         self.requires_grad = requires_grad
 
     # -- metadata ------------------------------------------------------------------------

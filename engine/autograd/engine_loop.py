@@ -22,6 +22,7 @@ import warnings
 
 from .. import backend
 from .._tensor import Tensor, make_tensor
+from ..dtypes import from_numpy_dtype
 from ..ops import dual
 from . import anomaly_mode, grad_mode, graph
 from .function import BackwardFunction
@@ -170,7 +171,7 @@ def _validate(node, grads, raw):
                 f"function {node.name()} returned a gradient of type {type(grad).__name__} "
                 f"at index {position}; expected a Tensor or None"
             )
-        shape, dtype = meta[i]
+        shape, np_dtype = meta[i]
         if grad.shape != shape:
             if not _expandable(shape, tuple(grad.shape)):
                 raise RuntimeError(
@@ -180,10 +181,10 @@ def _validate(node, grads, raw):
                 )
             grad = dual.sum_to(grad, shape)
         if raw:
-            if grad.dtype != dtype.np:
-                grad = grad.astype(dtype.np)
-        elif grad._data.dtype != dtype.np:
-            grad = grad.to(dtype)
+            if grad.dtype != np_dtype:
+                grad = grad.astype(np_dtype)
+        elif grad._data.dtype != np_dtype:
+            grad = grad.to(from_numpy_dtype(np_dtype))
         grads[i] = grad
     return grads
 

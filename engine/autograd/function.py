@@ -34,6 +34,7 @@ from . import anomaly_mode, grad_mode
 from .graph import NO_EDGE, Node, _sequence, accumulator_of
 
 _state = grad_mode._state
+_new = object.__new__
 
 
 class _AllFalse:
@@ -253,20 +254,43 @@ class Function(metaclass=FunctionMeta):
             with grad_mode.no_grad():
                 out = cls.forward(node, *args)
             return _finish(cls, node, args, out, record)
-        raw = [arg._data if type(arg) is Tensor else arg for arg in args]
         if not record:  # the fast path: no node, no bookkeeping
-            out = cls.forward(_NULL_CTX, *raw)
+            out = cls.forward(_NULL_CTX, *[a._data if type(a) is Tensor else a for a in args])
             if type(out) is tuple:
                 return tuple([make_tensor(o) for o in out])
             if cls._is_view:
                 return _as_view(make_tensor(out), args[0])
             return make_tensor(out)
-        node = cls._new_node(args, True)
+        # Recording a built-in op: one pass over the arguments gathers the raw arrays, which
+        # inputs need a gradient, the edges to their nodes, and their shapes and dtypes.
+        raw, needs, edges, meta = [], [], [], []
+        for arg in args:
+            if type(arg) is Tensor:
+                data = arg._data
+                raw.append(data)
+                if arg._requires_grad:
+                    fn = arg.grad_fn
+                    edges.append((fn, arg._output_nr) if fn is not None
+                                 else (accumulator_of(arg), 0))
+                    needs.append(True)
+                    meta.append((data.shape, data.dtype))
+                    continue
+                edges.append(NO_EDGE)
+            else:
+                raw.append(arg)
+                edges.append(NO_EDGE if cls._scalars_are_inputs and isinstance(arg, Number)
+                             else None)
+            needs.append(False)
+            meta.append(None)
+        node = _new(cls._backward_cls)
+        node._seq = next(_sequence)
+        node._saved = None
+        node.needs_input_grad = tuple(needs)
         out = cls.forward(node, *raw)
+        node._edges, node._input_meta = tuple(edges), meta
         if type(out) is tuple or cls._is_view:
             return _finish(cls, node, args, out, True)
-        # The common case, kept lean: one differentiable output of a built-in op.
-        node._edges, node._input_meta = _edges(cls, args)
+        # The common case, kept lean: one differentiable output.
         result = make_tensor(out)
         if result._data.dtype.kind in "fc":
             result._requires_grad = True
@@ -310,7 +334,7 @@ def _edges(cls, args):
             if arg._requires_grad:
                 fn = arg.grad_fn
                 edges.append((fn, arg._output_nr) if fn is not None else (accumulator_of(arg), 0))
-                meta.append((arg._data.shape, arg.dtype))
+                meta.append((arg._data.shape, arg._data.dtype))
                 continue
             edges.append(NO_EDGE)
         elif cls._scalars_are_inputs and isinstance(arg, Number):
@@ -323,8 +347,8 @@ def _edges(cls, args):
 
 def _finish(cls, node, args, out, record):
     """Wrap forward's result, and when recording, link the node into the graph."""
-    if record:  # before outputs are rebased: a dirty input's edge is its *old* history
-        node._edges, node._input_meta = _edges(cls, args)
+    if record and not cls._array_forward:  # before outputs are rebased: a dirty input's
+        node._edges, node._input_meta = _edges(cls, args)  # edge is its *old* history
     single = type(out) is not tuple
     outs = (out,) if single else out
     non_diff = node._non_differentiable or ()
