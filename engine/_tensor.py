@@ -259,7 +259,10 @@ class Tensor(TensorOps):
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into the ``.grad`` of the leaves."""
-        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        if inputs is None:
+            run_backward((self,), (gradient,), retain_graph, create_graph)
+        else:
+            autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         t = make_tensor(self._data, vc=self._vc)
@@ -525,6 +528,7 @@ class Tensor(TensorOps):
 
 
 from . import autograd  # noqa: E402  (autograd imports this module first)
+from .autograd.engine_loop import run_backward  # noqa: E402
 
 
 def _rebuild(array, requires_grad):

@@ -28,7 +28,7 @@ def _bind():
 
 def _operand(x):
     """Arrays and lists become tensors; tensors and Python numbers pass through."""
-    if type(x) is Tensor or isinstance(x, (Tensor, Number)):
+    if isinstance(x, (Tensor, Number)):
         return x
     return tensor(x)
 

@@ -16,7 +16,7 @@ a user's ``Function`` always sees tensors.
 
 from __future__ import annotations
 
-import heapq
+import operator
 import threading
 import warnings
 
@@ -53,11 +53,16 @@ def _size(shape):
 
 
 def _wrap(g):
-    return g if g is None or type(g) is Tensor else make_tensor(g)
+    return g if g is None or isinstance(g, Tensor) else make_tensor(g)
 
 
 def _unwrap(g):
-    return g._data if type(g) is Tensor else g
+    return g._data if isinstance(g, Tensor) else g
+
+
+def _one(data):
+    one = backend.array_module(data).ones_like(data)
+    return one
 
 
 def _root_gradients(roots, grads, raw):
@@ -71,7 +76,9 @@ def _root_gradients(roots, grads, raw):
         if grad is None:
             if root._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            grad = make_tensor(root._xp().ones_like(root._data))
+            pairs.append((root.grad_fn or accumulator_of(root), root._output_nr,
+                          _one(root._data) if raw else make_tensor(_one(root._data))))
+            continue
         else:
             if not isinstance(grad, Tensor):
                 grad = make_tensor(root._xp().asarray(grad, dtype=root._data.dtype))
@@ -108,6 +115,22 @@ def _discover(root_nodes):
                 seen.add(child)
                 stack.append(child)
     return deps, seen
+
+
+_by_seq = operator.attrgetter("_seq")
+
+
+def _reachable(root_nodes):
+    seen = set(root_nodes)
+    stack = list(root_nodes)
+    while stack:
+        for edge in stack.pop()._edges:
+            if edge is not None:
+                child = edge[0]
+                if child is not None and child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return seen
 
 
 def _needed(root_nodes, targets):
@@ -164,9 +187,9 @@ def _validate(node, grads, raw):
         if grad is None or edge[0] is None:
             continue
         if raw:
-            if type(grad) is Tensor:  # a formula mixed in a tensor: fine, take its data
+            if isinstance(grad, Tensor):  # a formula mixed in a tensor: fine, take its data
                 grad = grad._data
-        elif type(grad) is not Tensor:
+        elif not isinstance(grad, Tensor):
             raise TypeError(
                 f"function {node.name()} returned a gradient of type {type(grad).__name__} "
                 f"at index {position}; expected a Tensor or None"
@@ -276,7 +299,7 @@ def _call_node(node, grads, raw, shared):
         if isinstance(node, BackwardFunction):
             result = _validate(node, result, raw)
         if raw:
-            _track_sharing(grads, result, shared)
+            _track_sharing(result, shared)
     if node._hooks:
         for hook in list(node._hooks.values()):
             new = hook(tuple(_wrap(g) for g in result) if raw else tuple(result),
@@ -286,15 +309,15 @@ def _call_node(node, grads, raw, shared):
     return result
 
 
-def _track_sharing(incoming, outgoing, shared):
-    """Remember gradient arrays that more than one place may hold (one array sent along two
-    edges, or a shared array passed through), so they are copied before becoming a .grad."""
-    ins = {id(g) for g in incoming if g is not None}
+def _track_sharing(outgoing, shared):
+    """Remember a gradient array sent along two edges (``Add`` passes ``g`` to both inputs):
+    it must be copied before becoming a .grad. (A shared array passed through stays shared:
+    it is the same object, already in ``shared``.)"""
     seen = set()
     for g in outgoing:
         if g is not None:
             key = id(g)
-            if key in seen or (key in ins and key in shared):
+            if key in seen:
                 shared.add(key)
             seen.add(key)
 
@@ -334,7 +357,10 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     # Arrays a caller handed in may be held elsewhere: never make them a .grad uncopied.
     shared = {id(grad) for _, _, grad in pairs}
     root_nodes = list(dict.fromkeys(node for node, _, _ in pairs))
-    deps, _ = _discover(root_nodes)
+    # A node's inputs always exist before it, so creation order (``_seq``) descending is a
+    # topological order, and the very order PyTorch's ready-queue produces. No dependency
+    # counting needed: sort what is reachable, then walk it once.
+    order = sorted(_reachable(root_nodes), key=_by_seq, reverse=True)
 
     captures = {}  # (node, output_nr) -> indices into inputs
     needed = None
@@ -353,22 +379,20 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
         if buf is None:
             buf = buffers[node] = [None] * node._output_count()
         buf[nr] = grad if buf[nr] is None else buf[nr] + grad
-    ready = [(-node._seq, node) for node in root_nodes if deps.get(node, 0) == 0]
-    heapq.heapify(ready)
 
     prev_enabled, prev_accumulate = _grad_state.enabled, _run_state.accumulate
     _grad_state.enabled = create_graph
     _run_state.accumulate = accumulate
     anomaly = anomaly_mode._state.enabled
     general = inputs is not None or anomaly or not raw
-    pop, push = heapq.heappop, heapq.heappush
     try:
-        while ready:
-            node = pop(ready)[1]
+        for node in order:
             grads = buffers.pop(node, None)
-            if grads is None:
-                out = None
-            elif general:
+            if grads is None:  # no gradient reached this node
+                if not retain_graph and node._saved is not None:
+                    node._release()
+                continue
+            if general:
                 out = _general_step(node, grads, raw, shared, inputs, accumulate, captures,
                                     captured, needed, anomaly)
                 if out is _SKIP:
@@ -385,12 +409,19 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                     else:
                         leaf._grad._data += grads[0]
                         leaf._grad._bump()
-                    out = ()
-                elif node._array_backward and len(grads) == 1:
+                    continue
+                if node._array_backward and len(grads) == 1:
                     result = node._forward_cls.backward(node, grads[0])
-                    out = _validate(node, list(result) if type(result) is tuple else [result],
-                                    True)
-                    _track_sharing(grads, out, shared)
+                    if type(result) is tuple:
+                        out = _validate(node, list(result), True)
+                        if len(out) == 2:
+                            first, second = out
+                            if first is second and first is not None:
+                                shared.add(id(first))  # Add sends g along both edges
+                        elif len(out) > 2:
+                            _track_sharing(out, shared)
+                    else:
+                        out = _validate(node, [result], True)
                 else:
                     out = _call_node(node, grads, raw, shared)
             else:
@@ -398,23 +429,19 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
             if not retain_graph and node._saved is not None:
                 node._release()
             if out is None:
-                out = (None,) * len(node._edges)
+                continue
             for edge, grad in zip(node._edges, out):
-                if edge is None:
+                if grad is None or edge is None:
                     continue
                 child = edge[0]
                 if child is None:
                     continue
-                if grad is not None:
-                    buf = buffers.get(child)
-                    if buf is None:
-                        buf = buffers[child] = [None] * child._output_count()
-                    nr = edge[1]
-                    buf[nr] = grad if buf[nr] is None else buf[nr] + grad  # a new array
-                left = deps[child] - 1
-                deps[child] = left
-                if left == 0:
-                    push(ready, (-child._seq, child))
+                buf = buffers.get(child)
+                if buf is None:
+                    buf = buffers[child] = [None] * (
+                        1 if child._outputs_meta is None else len(child._outputs_meta))
+                nr = edge[1]
+                buf[nr] = grad if buf[nr] is None else buf[nr] + grad  # a new array
     finally:
         _grad_state.enabled = prev_enabled
         _run_state.accumulate = prev_accumulate

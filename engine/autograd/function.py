@@ -183,14 +183,14 @@ def _pack(item, args, outputs, raw_outputs):
         return (0, item, 0)
     for out_nr, (out, raw) in enumerate(zip(outputs, raw_outputs)):
         # NumPy turns 0-d results into scalars, so the raw object forward returned counts too.
-        if type(out) is Tensor and (item is out or item is out._data or item is raw):
+        if isinstance(out, Tensor) and (item is out or item is out._data or item is raw):
             if out._inference:
                 raise RuntimeError(_INFERENCE_SAVED)
             return (2, (out._data, out._vc, out_nr), out._vc[0])
     if isinstance(item, Number):
         return (0, item, 0)
     for arg in args:
-        if type(arg) is Tensor and (item is arg or item is arg._data):
+        if isinstance(arg, Tensor) and (item is arg or item is arg._data):
             if arg._inference:
                 raise RuntimeError(_INFERENCE_SAVED)
             return (1, arg, arg._vc[0])
@@ -246,7 +246,7 @@ class Function(metaclass=FunctionMeta):
         record = False
         if _state.enabled:
             for arg in args:
-                if type(arg) is Tensor and arg._requires_grad:
+                if isinstance(arg, Tensor) and arg._requires_grad:
                     record = True
                     break
         if not cls._array_forward:  # a user's Function: forward sees tensors, unrecorded
@@ -255,7 +255,7 @@ class Function(metaclass=FunctionMeta):
                 out = cls.forward(node, *args)
             return _finish(cls, node, args, out, record)
         if not record:  # the fast path: no node, no bookkeeping
-            out = cls.forward(_NULL_CTX, *[a._data if type(a) is Tensor else a for a in args])
+            out = cls.forward(_NULL_CTX, *[a._data if isinstance(a, Tensor) else a for a in args])
             if type(out) is tuple:
                 return tuple([make_tensor(o) for o in out])
             if cls._is_view:
@@ -265,7 +265,7 @@ class Function(metaclass=FunctionMeta):
         # inputs need a gradient, the edges to their nodes, and their shapes and dtypes.
         raw, needs, edges, meta = [], [], [], []
         for arg in args:
-            if type(arg) is Tensor:
+            if isinstance(arg, Tensor):
                 data = arg._data
                 raw.append(data)
                 if arg._requires_grad:
@@ -310,7 +310,7 @@ class Function(metaclass=FunctionMeta):
         node._saved = None
         if recording:
             node.needs_input_grad = tuple(
-                [type(arg) is Tensor and arg._requires_grad for arg in args]
+                [isinstance(arg, Tensor) and arg._requires_grad for arg in args]
             )
         else:
             node.needs_input_grad = (False,) * len(args)
@@ -330,7 +330,7 @@ def _edges(cls, args):
     a tensor (or, for binary ops, a number) that does not, None for anything else."""
     edges, meta = [], []
     for arg in args:
-        if type(arg) is Tensor:
+        if isinstance(arg, Tensor):
             if arg._requires_grad:
                 fn = arg.grad_fn
                 edges.append((fn, arg._output_nr) if fn is not None else (accumulator_of(arg), 0))
@@ -349,13 +349,14 @@ def _finish(cls, node, args, out, record):
     """Wrap forward's result, and when recording, link the node into the graph."""
     if record and not cls._array_forward:  # before outputs are rebased: a dirty input's
         node._edges, node._input_meta = _edges(cls, args)  # edge is its *old* history
+        node._seq = next(_sequence)  # after any AccumulateGrad made for its edges
     single = type(out) is not tuple
     outs = (out,) if single else out
     non_diff = node._non_differentiable or ()
     dirty = node._dirty or ()
     results = []
     for i, o in enumerate(outs):
-        if type(o) is not Tensor:
+        if not isinstance(o, Tensor):
             if not (o is None or hasattr(o, "shape")):  # a plain value passes through
                 results.append(o)
                 continue
@@ -380,7 +381,7 @@ def _finish(cls, node, args, out, record):
     if record:
         if not single:
             node._outputs_meta = [
-                (r._data.shape, r.dtype) if type(r) is Tensor else None for r in results
+                (r._data.shape, r.dtype) if isinstance(r, Tensor) else None for r in results
             ]
         if node._to_save is not None:
             node._saved = tuple(_pack(item, args, results, outs) for item in node._to_save)
@@ -400,12 +401,12 @@ def once_differentiable(backward):
             result = backward(ctx, *grad_outputs)
         if not _state.enabled:
             return result
-        if not any(type(g) is Tensor and g._requires_grad for g in grad_outputs):
+        if not any(isinstance(g, Tensor) and g._requires_grad for g in grad_outputs):
             return result
         results = result if isinstance(result, tuple) else (result,)
-        tracked = [g for g in grad_outputs if type(g) is Tensor and g._requires_grad]
+        tracked = [g for g in grad_outputs if isinstance(g, Tensor) and g._requires_grad]
         wrapped = tuple(
-            _DelayedError.apply(r, *tracked) if type(r) is Tensor else r for r in results
+            _DelayedError.apply(r, *tracked) if isinstance(r, Tensor) else r for r in results
         )
         return wrapped if isinstance(result, tuple) else wrapped[0]
 

@@ -54,6 +54,7 @@ class Node:
     _traceback = None  # the forward traceback, recorded in anomaly mode
     _array_backward = False  # see BackwardFunction
     _saved = None
+    _outputs_meta = None
 
     def __init__(self):
         self._edges = ()

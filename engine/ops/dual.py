@@ -14,7 +14,7 @@ from ..backend import array_module
 
 def _unary(method):
     def helper(x):
-        if type(x) is Tensor:
+        if isinstance(x, Tensor):
             return getattr(x, method)()
         return getattr(array_module(x), method)(x)
 
@@ -29,7 +29,7 @@ exp, log, sqrt, sin, cos, sign, abs = (  # noqa: A001 - mirrors the array API
 
 def expand(g, shape):
     """Broadcast ``g`` to ``shape`` (the backward of every reduction)."""
-    if type(g) is Tensor:
+    if isinstance(g, Tensor):
         return g.expand(shape)
     if g.shape == shape:
         return g
@@ -46,7 +46,7 @@ def sum_to(g, shape):
     dims = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
     )
-    if type(g) is Tensor:
+    if isinstance(g, Tensor):
         if dims:
             g = g.sum(dim=dims, keepdim=True)
         return g.reshape(shape) if tuple(g.shape) != shape else g
@@ -56,7 +56,7 @@ def sum_to(g, shape):
 
 
 def where(cond, a, b):
-    if type(a) is Tensor or type(b) is Tensor or type(cond) is Tensor:
+    if isinstance(a, Tensor) or isinstance(b, Tensor) or isinstance(cond, Tensor):
         from .binary import where as tensor_where
 
         return tensor_where(cond, a, b)
@@ -64,24 +64,24 @@ def where(cond, a, b):
 
 
 def swapaxes(g, d0, d1):
-    if type(g) is Tensor:
+    if isinstance(g, Tensor):
         return g.transpose(d0, d1)
     return array_module(g).swapaxes(g, d0, d1)
 
 
 def permute(g, dims):
-    if type(g) is Tensor:
+    if isinstance(g, Tensor):
         return g.permute(*dims)
     return g.transpose(dims)
 
 
 def clone(g):
-    return g.clone() if type(g) is Tensor else g.copy()
+    return g.clone() if isinstance(g, Tensor) else g.copy()
 
 
 def scatter(g, shape, key, accumulate):
     """``g`` placed at ``key`` in zeros of ``shape`` (summed at repeated indices)."""
-    if type(g) is Tensor:
+    if isinstance(g, Tensor):
         from .movement import ScatterGrad
 
         return ScatterGrad.apply(g, shape, key, accumulate)
@@ -99,7 +99,7 @@ def _scatter_array(g, shape, key, accumulate):
 
 
 def to(g, dtype, device):
-    if type(g) is Tensor:
+    if isinstance(g, Tensor):
         return g.to(dtype, device)
     from ..backend import to_device
 
@@ -115,5 +115,5 @@ def quiet():
 
 
 def is_nan_anywhere(g):
-    data = g._data if type(g) is Tensor else g
+    data = g._data if isinstance(g, Tensor) else g
     return bool(array_module(data).isnan(data).any())
