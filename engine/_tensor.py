@@ -462,17 +462,44 @@ class Tensor(TensorOps):
         self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, 0, True
         return self
 
+    def _arith_(self, ufunc, op, other):
+        """``self op= other``: straight into this tensor's memory when nothing is recorded
+        (an optimizer step: no temporary, no copy), through ``_inplace`` otherwise."""
+        if not (_state.enabled and (self._requires_grad
+                                    or (isinstance(other, Tensor) and other._requires_grad))):
+            self._check_inplace()
+            raw = other._data if isinstance(other, Tensor) else other
+            try:
+                ufunc(self._data, raw, out=self._data, casting="same_kind")
+            except TypeError as exc:  # e.g. an int tensor += a float
+                if "Cannot cast" not in str(exc) and "same_kind" not in str(exc):
+                    raise
+                result = from_numpy_dtype(numpy.result_type(self._data, raw))
+                raise RuntimeError(
+                    f"result type {result._legacy.replace('Tensor', '')} can't be cast to "
+                    f"the desired output type {self.dtype._legacy.replace('Tensor', '')}"
+                ) from None
+            self._bump()
+            return self
+        return self._inplace(op, other)
+
     def add_(self, other, *, alpha=1):
-        return self._inplace(lambda s, o: s + (o if alpha == 1 else o * alpha), other)
+        if alpha != 1:
+            other = other * alpha
+        return self._arith_(numpy.add, lambda s, o: s + o, other)
 
     def sub_(self, other, *, alpha=1):
-        return self._inplace(lambda s, o: s - (o if alpha == 1 else o * alpha), other)
+        if alpha != 1:
+            other = other * alpha
+        return self._arith_(numpy.subtract, lambda s, o: s - o, other)
 
     def mul_(self, other):
-        return self._inplace(lambda s, o: s * o, other)
+        return self._arith_(numpy.multiply, lambda s, o: s * o, other)
 
     def div_(self, other):
-        return self._inplace(lambda s, o: s / o, other)
+        if self._data.dtype.kind in "biu":  # true division cannot write into integers
+            return self._inplace(lambda s, o: s / o, other)
+        return self._arith_(numpy.true_divide, lambda s, o: s / o, other)
 
     def pow_(self, exponent):
         return self._inplace(lambda s, o: s**o, exponent)

@@ -50,9 +50,14 @@ def sum_to(g, shape):
         if dims:
             g = g.sum(dim=dims, keepdim=True)
         return g.reshape(shape) if tuple(g.shape) != shape else g
-    if dims:
-        g = g.sum(axis=dims, keepdims=True)
-    return g.reshape(shape) if g.shape != shape else g
+    # Sum the added leading dimensions away, keep the grown ones: the result is a fresh
+    # array (not a reshaped view), so it can become a .grad without a copy.
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    kept = tuple(d - lead for d in dims if d >= lead)
+    if kept:
+        g = g.sum(axis=kept, keepdims=True)
+    return g
 
 
 def where(cond, a, b):

@@ -11,6 +11,7 @@ from numbers import Integral
 
 from ..autograd.function import Function
 from ..backend import array_module, is_array
+from ..dtypes import result_type
 from . import dual
 
 
@@ -217,7 +218,7 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *arrays):
         ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
-        return array_module(arrays[0]).concatenate(arrays, axis=dim)
+        return array_module(arrays[0]).concatenate(_promoted(arrays), axis=dim)
 
     @staticmethod
     def backward(ctx, g):
@@ -236,12 +237,18 @@ class Stack(Function):
     @staticmethod
     def forward(ctx, dim, *arrays):
         ctx.dim, ctx.count = dim, len(arrays)
-        return array_module(arrays[0]).stack(arrays, axis=dim)
+        return array_module(arrays[0]).stack(_promoted(arrays), axis=dim)
 
     @staticmethod
     def backward(ctx, g):
         lead = (slice(None),) * ctx.dim
         return (None,) + tuple(g[lead + (i,)] for i in range(ctx.count))
+
+
+def _promoted(arrays):
+    """PyTorch's result dtype for joined tensors (NumPy would widen int + float32 to float64)."""
+    target = result_type(*arrays).np
+    return [a if a.dtype == target else a.astype(target) for a in arrays]
 
 
 # -- indexing: turn a Python key into the ops above ------------------------------------
