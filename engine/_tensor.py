@@ -457,10 +457,24 @@ class Tensor(TensorOps):
         # The node must see this tensor's value *before* the write: give it a snapshot.
         old = make_tensor(self._data.copy(), self._requires_grad, self.grad_fn, self._output_nr)
         result = op(old, *args)
+        if self._base is not None:
+            self._rebase_view_base(result)
         self._data[...] = result._data
         self._bump()
         self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, 0, True
         return self
+
+    def _rebase_view_base(self, new_view):
+        """An in-place op through a view also rewrites its base's history (PyTorch's
+        ``CopySlices``): the base becomes "the old base with the view's region replaced"."""
+        from .ops.movement import IndexPut
+
+        base = self._base
+        key = _region_of(base._data, self._data)
+        old_base = make_tensor(base._data.copy(), base._requires_grad, base.grad_fn,
+                               base._output_nr)
+        new_base = IndexPut.apply(old_base, key, new_view)
+        base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
 
     def _arith_(self, ufunc, op, other):
         """``self op= other``: straight into this tensor's memory when nothing is recorded
@@ -508,16 +522,26 @@ class Tensor(TensorOps):
         return self._inplace(lambda s: s.clamp(min, max))
 
     def copy_(self, src):
+        """Copy ``src``'s values (broadcast, cast to this dtype) into this tensor."""
+        from .ops.movement import Copy
+
         src = src if isinstance(src, Tensor) else tensor(src)
-        return self._inplace(lambda s, o: s * 0 + o.to(s.dtype), src)
+        if _state.enabled and (self._requires_grad or src._requires_grad):
+            return self._inplace(Copy.apply, src)
+        self._check_inplace()
+        self._data[...] = backend.to_device(src._data, self.device)
+        self._bump()
+        return self
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
+        from .ops.movement import Fill
+
         self._check_inplace()
         if _state.enabled and self._requires_grad:
-            return self._inplace(lambda s: s * 0 + value)
+            return self._inplace(Fill.apply, value)
         self._data[...] = value._data if isinstance(value, Tensor) else value
         self._bump()
         return self
@@ -556,6 +580,24 @@ class Tensor(TensorOps):
 
 from . import autograd  # noqa: E402  (autograd imports this module first)
 from .autograd.engine_loop import run_backward  # noqa: E402
+
+
+def _region_of(base, view):
+    """Index arrays that select ``view``'s elements out of ``base`` (a strided view of it)."""
+    xp = backend.array_module(base)
+    if not base.flags.c_contiguous:
+        raise RuntimeError(
+            "an in-place operation through a view of a non-contiguous tensor cannot be "
+            "differentiated here; apply it to a copy (x = x.clone()) first"
+        )
+    itemsize = base.itemsize
+    ptr = (lambda a: a.__array_interface__["data"][0]) if xp is numpy else (lambda a: a.data.ptr)
+    offset = (ptr(view) - ptr(base)) // itemsize
+    positions = xp.arange(base.size, dtype=xp.int64)[offset:]
+    flat = xp.lib.stride_tricks.as_strided(
+        positions, shape=view.shape, strides=[s // itemsize * 8 for s in view.strides]
+    )
+    return xp.unravel_index(flat.copy(), base.shape)
 
 
 def _rebuild(array, requires_grad):

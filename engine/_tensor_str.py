@@ -141,13 +141,25 @@ def tensor_repr(t):
         values = [_python(v, floating, is_bool) for v in shown.tolist()]
         fmt = _Formatter(values, floating)
         body = _tensor_str(a, indent, fmt, summarize, floating, is_bool)
-    if dt not in (float32, int64, bool_):
+    # An empty tensor shows its dtype unless it is the default float (nothing else tells).
+    if dt is not float32 and (a.size == 0 or dt not in (int64, bool_)):
         suffixes.append(f"dtype={dt!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
-    text = prefix + body
-    for s in suffixes:
-        text += ", " + s
-    return text + ")"
+    return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def _add_suffixes(text, suffixes, indent):
+    """PyTorch's rule: a suffix that would pass the line width starts a new line."""
+    parts = [text]
+    last_line = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line + len(suffix) + 2 > LINEWIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line += len(suffix) + 2
+    return "".join(parts) + ")"

@@ -6,7 +6,7 @@ from .._tensor import Tensor
 from . import anomaly_mode, function, grad_mode, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine_loop import run_backward
-from .function import Function, once_differentiable
+from .function import ArrayFunction, Function, once_differentiable
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -60,7 +60,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 __all__ = [
-    "Function", "once_differentiable", "backward", "grad", "no_grad", "enable_grad",
+    "Function", "ArrayFunction", "once_differentiable", "backward", "grad", "no_grad",
+    "enable_grad",
     "set_grad_enabled", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
     "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "GradcheckError",
     "function", "grad_mode", "graph", "anomaly_mode",

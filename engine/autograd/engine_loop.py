@@ -133,6 +133,12 @@ def _reachable(root_nodes):
     return seen
 
 
+def topological_order(root_nodes):
+    """Every node reachable from ``root_nodes``, each after all the nodes that feed it a
+    gradient. (The course has students write this; ``engine.substitute`` swaps theirs in.)"""
+    return sorted(_reachable(root_nodes), key=_by_seq, reverse=True)
+
+
 def _needed(root_nodes, targets):
     """The nodes from which some target is reachable (only they must run)."""
     needed = set()
@@ -360,7 +366,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     # A node's inputs always exist before it, so creation order (``_seq``) descending is a
     # topological order, and the very order PyTorch's ready-queue produces. No dependency
     # counting needed: sort what is reachable, then walk it once.
-    order = sorted(_reachable(root_nodes), key=_by_seq, reverse=True)
+    order = topological_order(root_nodes)
 
     captures = {}  # (node, output_nr) -> indices into inputs
     needed = None

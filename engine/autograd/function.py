@@ -319,6 +319,15 @@ class Function(metaclass=FunctionMeta):
         return node
 
 
+class ArrayFunction(Function):
+    """A ``Function`` written the way the engine writes its own ops: ``forward`` receives and
+    returns raw arrays (``xp`` is NumPy or CuPy), and ``backward``, written with operators
+    and ``engine.ops.dual`` helpers, runs on raw arrays (or on tensors when the backward pass
+    is recorded, for higher-order gradients)."""
+
+    _array_forward = True
+
+
 def _as_view(out, base):
     out._vc = base._vc
     out._base = base._base if base._base is not None else base

@@ -11,7 +11,7 @@ from numbers import Number
 
 import numpy
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 from ..backend import array_module
 from ..dtypes import result_type
 from . import dual
@@ -34,8 +34,7 @@ def promote(a, b):
     return a, b
 
 
-class _Binary(Function):
-    _array_forward = True
+class _Binary(ArrayFunction):
     _scalars_are_inputs = True  # x * 2 lists (None, 0) for the 2, as PyTorch does
 
 

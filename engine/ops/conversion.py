@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 from ..backend import device_of, to_device
 from . import dual
 
 
-class To(Function):
-    _array_forward = True
+class To(ArrayFunction):
     node_name = "ToCopyBackward0"
 
     @staticmethod

@@ -80,6 +80,14 @@ def permute(g, dims):
     return g.transpose(dims)
 
 
+def zeros_like(g):
+    if isinstance(g, Tensor):
+        from ..creation import zeros_like as tensor_zeros_like
+
+        return tensor_zeros_like(g)
+    return array_module(g).zeros_like(g)
+
+
 def clone(g):
     return g.clone() if isinstance(g, Tensor) else g.copy()
 

@@ -6,7 +6,7 @@ graph are kept: 1-D·1-D is ``Dot``, 2-D·2-D ``Mm``, 2-D·1-D ``Mv``, batched `
 
 from __future__ import annotations
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 from . import dual
 from .movement import UnsafeView
 
@@ -20,8 +20,7 @@ def _same_dtype(a, b):
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {da} != {db}")
 
 
-class _Product(Function):
-    _array_forward = True
+class _Product(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from numbers import Integral
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 from ..backend import array_module, is_array
 from ..dtypes import result_type
 from . import dual
 
 
-class _View(Function):
-    _array_forward = True
+class _View(ArrayFunction):
     _is_view = True
 
 
@@ -158,10 +157,9 @@ class Slice(Select):
     node_name = "SliceBackward0"
 
 
-class Index(Function):
+class Index(ArrayFunction):
     """Advanced (integer-array or mask) indexing; the result is a copy."""
 
-    _array_forward = True
     node_name = "IndexBackward0"
 
     @staticmethod
@@ -174,10 +172,9 @@ class Index(Function):
         return dual.scatter(g, ctx.shape, ctx.key, True), None
 
 
-class ScatterGrad(Function):
+class ScatterGrad(ArrayFunction):
     """The backward of indexing: ``g`` placed into zeros (summed where indices repeat)."""
 
-    _array_forward = True
     node_name = "IndexPutBackward0"
 
     @staticmethod
@@ -190,10 +187,9 @@ class ScatterGrad(Function):
         return gg[ctx.key], None, None, None
 
 
-class IndexPut(Function):
+class IndexPut(ArrayFunction):
     """``x[key] = value`` recorded out of place (the in-place write happens in Tensor)."""
 
-    _array_forward = True
     node_name = "CopySlices"
 
     @staticmethod
@@ -211,8 +207,38 @@ class IndexPut(Function):
         return keep, None, (g[key] if ctx.needs_input_grad[2] else None)
 
 
-class Cat(Function):
-    _array_forward = True
+class Copy(ArrayFunction):
+    """``dst.copy_(src)``, recorded: the result is ``src``; ``dst``'s old values get no grad."""
+
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, dst, src):
+        ctx.shape = dst.shape
+        out = array_module(dst).empty_like(dst)
+        out[...] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return dual.zeros_like(g), g  # the engine sums g to src's shape and dtype
+
+
+class Fill(ArrayFunction):
+    """``t.fill_(value)``, recorded: every element becomes ``value``; no gradient to ``t``."""
+
+    node_name = "FillBackward2"  # PyTorch: fill_ with a number
+
+    @staticmethod
+    def forward(ctx, dst, value):
+        return array_module(dst).full_like(dst, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        return dual.zeros_like(g), None
+
+
+class Cat(ArrayFunction):
     node_name = "CatBackward0"
 
     @staticmethod
@@ -230,8 +256,7 @@ class Cat(Function):
         return tuple(grads)
 
 
-class Stack(Function):
-    _array_forward = True
+class Stack(ArrayFunction):
     node_name = "StackBackward0"
 
     @staticmethod

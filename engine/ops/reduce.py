@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 from ..backend import array_module
 from . import dual
 
@@ -42,8 +42,8 @@ def spread(g, shape, dims):
     return dual.expand(g, shape)
 
 
-class _Reduce(Function):
-    _array_forward = True
+class _Reduce(ArrayFunction):
+    """Base of the ops in this module."""
 
 
 class SumAll(_Reduce):

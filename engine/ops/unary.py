@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 from ..backend import array_module
 from . import dual
 
@@ -21,8 +21,8 @@ def floating(a):
     return a
 
 
-class _Unary(Function):
-    _array_forward = True
+class _Unary(ArrayFunction):
+    """Base of the ops in this module."""
 
 
 class Neg(_Unary):
