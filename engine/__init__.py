@@ -52,6 +52,7 @@ from .dtypes import (  # noqa: E402
     uint8,
 )
 from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402
+from .substitute import substitute  # noqa: E402
 
 
 def result_type(*operands):
@@ -70,3 +71,4 @@ class cuda:  # noqa: N801 - PyTorch's spelling: engine.cuda.is_available()
 
 
 __version__ = "0.1.0"
+from . import nn, optim  # noqa: E402  (last: they use everything above)

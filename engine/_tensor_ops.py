@@ -286,8 +286,8 @@ class TensorOps:
             return all_op.apply(self)
         if hasattr(dim, "_data"):  # x.max(other) is maximum(x, other)
             return pair_op.apply(self, dim)
-        (d,) = R.normalize_dims(dim, self.ndim)
-        values, indices = dim_op.apply(self, d, keepdim)
+        dims = R.normalize_dims(dim, self.ndim)
+        values, indices = dim_op.apply(self, dims[0] if dims else None, keepdim)
         return make_return_type(name, values, indices)
 
     def max(self, dim=None, keepdim=False):
@@ -347,8 +347,8 @@ class TensorOps:
     def squeeze(self, dim=None):
         if dim is None:
             return M.Squeeze.apply(self)
-        (d,) = R.normalize_dims(dim, self.ndim)
-        return M.SqueezeDim.apply(self, d)
+        dims = R.normalize_dims(dim, self.ndim)
+        return M.SqueezeDim.apply(self, dims[0] if dims else 0)
 
     def unsqueeze(self, dim):
         d = dim if dim >= 0 else dim + self.ndim + 1

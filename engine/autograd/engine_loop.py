@@ -283,6 +283,9 @@ def _call_node(node, grads, raw, shared):
         return None
     if type(node) is AccumulateGrad:
         accumulate_into_leaf(node.variable, grads[0], raw, shared)
+        if node._hooks:  # PyTorch calls them with no grad_inputs
+            for hook in list(node._hooks.values()):
+                hook((), tuple(_wrap(g) for g in grads) if raw else tuple(grads))
         return ()
     builtin = isinstance(node, BackwardFunction) and node._array_backward
     if not builtin and len(grads) > 1 and getattr(node, "materialize_grads", False):

@@ -27,6 +27,8 @@ def normalize_dims(dim, ndim):
                 f"but got {d})"
             )
         out.append(d % span)
+    if ndim == 0:  # a 0-d tensor accepts dim 0 or -1, and there is nothing to reduce
+        return ()
     return tuple(sorted(set(out)))
 
 
@@ -164,11 +166,15 @@ class MaxDim(_Reduce):
     @staticmethod
     def forward(ctx, a, dim, keepdim):
         xp = array_module(a)
+        if dim is None:  # a 0-d tensor: its only element is the extreme
+            return a.copy(), xp.zeros((), dtype=numpy.int64)
         idx = xp.expand_dims(a.argmax(axis=dim), dim)
         return _values_indices(ctx, xp, a, idx, dim, keepdim)
 
     @staticmethod
     def backward(ctx, g, g_indices=None):
+        if getattr(ctx, "mask", None) is None:  # the 0-d case
+            return g, None, None
         return spread(g, ctx.shape, (ctx.dim,)) * ctx.mask, None, None
 
 
@@ -178,6 +184,8 @@ class MinDim(MaxDim):
     @staticmethod
     def forward(ctx, a, dim, keepdim):
         xp = array_module(a)
+        if dim is None:
+            return a.copy(), xp.zeros((), dtype=numpy.int64)
         idx = xp.expand_dims(a.argmin(axis=dim), dim)
         return _values_indices(ctx, xp, a, idx, dim, keepdim)
 

@@ -92,7 +92,7 @@ NODE_STYLE = {
 VALUES_OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "lightgrey"}
 STATE_STYLE = {
     "current": {"color": "red", "penwidth": "3", "fillcolor": "gold"},
-    "done": {"color": "goldenrod", "penwidth": "1.5"},
+    "done": {"color": "goldenrod", "penwidth": "1.5", "fillcolor": "lemonchiffon"},
 }
 EDGE_STYLE = {
     "next": {},

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .._tensor import Tensor
 from ..autograd.graph import AccumulateGrad
-from ._format import meta_text, shape_text
+from ._format import meta_text
 
 _FREED_HINT = "(backward ran without\nretain_graph=True)"
 
@@ -78,14 +78,16 @@ def root_node(tensor):
 
 def walk(roots, max_nodes):
     """The backward nodes reachable from ``roots``' ``grad_fn``s in BFS order (each once,
-    edges in ``next_functions`` order); the first ``max_nodes`` kept, the rest counted."""
-    start = []
+    edges in ``next_functions`` order); the first ``max_nodes`` kept, the rest counted.
+    Returns ``(kept, hidden_count, starts)``, ``starts[r]`` the node root r starts from."""
+    starts = []
     for t in roots:
         node = root_node(t)
         if node is None and t.requires_grad:
-            node = leaf_accumulator(t)
-        if node is not None and node not in start:
-            start.append(node)
+            node = next((s for s in starts if getattr(s, "variable", None) is t), None)
+            node = node or leaf_accumulator(t)
+        starts.append(node)
+    start = list(dict.fromkeys(n for n in starts if n is not None))
     order, seen, queue = [], set(start), deque(start)
     while queue:
         node = queue.popleft()
@@ -95,8 +97,8 @@ def walk(roots, max_nodes):
                 seen.add(child)
                 queue.append(child)
     if max_nodes is not None and len(order) > max_nodes:
-        return order[:max_nodes], len(order) - max_nodes
-    return order, 0
+        return order[:max_nodes], len(order) - max_nodes, starts
+    return order, 0, starts
 
 
 class _LeafStandIn:
@@ -126,31 +128,39 @@ def leaf_title(tensor, names):
 
 
 def saved_entries(node):
-    """What ``node`` saved for backward: a list of ``(role, tensor_or_array, note)``, or the
-    string ``"freed"`` once backward has released it. Plain numbers are left out."""
+    """What ``node`` saved for backward: a list of ``(role, tensor_or_array, note)`` with role
+    ``input``, ``result`` (the node's own output) or ``constant`` (made inside forward), or the
+    string ``"freed"`` once backward has released them. Plain numbers are left out.
+
+    The public ``node.saved_tensors`` says whether they were freed; the entries themselves
+    (``node._saved``: ``(kind, obj, version)``) say where each tensor came from, and their
+    versions show a tensor modified in place since it was saved.
+    """
     raw = getattr(node, "_saved", None)
     if raw is None:
         return []
     if not isinstance(raw, tuple):  # the sentinel left by a backward without retain_graph
         try:
-            node.saved_tensors  # the public way to ask: it raises PyTorch's error
+            _ = node.saved_tensors  # the public way to ask: it raises PyTorch's error
         except RuntimeError:
             return "freed"
         return []
     entries = []
-    for kind, obj, version in raw:
-        if kind == 1:  # an input, checked against the version it had when saved
-            note = "" if obj._version == version else (
-                f"modified in-place\n(version {obj._version}, saved at {version})")
-            entries.append(("input", obj, note))
-        elif kind == 2:  # the node's own output: (array, version counter, output_nr, base)
-            array, vc, _, _ = obj
-            note = "" if vc[0] == version else (
-                f"modified in-place\n(version {vc[0]}, saved at {version})")
-            entries.append(("result", array, note))
-        elif isinstance(obj, Tensor):
-            entries.append(("constant", obj, ""))
+    for entry in raw:
+        kind, obj, version = entry[0], entry[1], entry[2]
+        if kind == 1 and isinstance(obj, Tensor):  # an input
+            entries.append(("input", obj, _version_note(obj._vc[0], version)))
+        elif kind == 2:  # the node's own output: (array, version counter, output_nr, ...)
+            entries.append(("result", obj[0], _version_note(obj[1][0], version)))
+        elif isinstance(obj, Tensor) or hasattr(obj, "shape") and hasattr(obj, "dtype"):
+            entries.append(("constant", obj, ""))  # an array made inside forward
     return entries
+
+
+def _version_note(now, saved):
+    if now == saved:
+        return ""
+    return f"modified in-place\n(version {now}, saved at {saved})"
 
 
 def saved_array(obj):
@@ -161,7 +171,8 @@ def saved_output(node, output_nr=0):
     """The node's own output, if it saved it (``ExpBackward0``, ``ReluBackward0``, …)."""
     raw = getattr(node, "_saved", None)
     if isinstance(raw, tuple):
-        for kind, obj, version in raw:
+        for entry in raw:
+            kind, obj, version = entry[0], entry[1], entry[2]
             if kind == 2 and obj[2] == output_nr and obj[1][0] == version:
                 return obj[0]
     return None
@@ -194,7 +205,7 @@ def add_saved(model, node, k, names, values):
 def build_graph(roots, names, show_saved=False, max_nodes=60, legend=True):
     """The graph view: the backward graph exactly as the engine recorded it."""
     model = Model("graph", legend=legend)
-    order, hidden = walk(roots, max_nodes)
+    order, hidden, starts = walk(roots, max_nodes)
     model.order, model.hidden = order, hidden
     model.index = {node: k for k, node in enumerate(order)}
 
@@ -215,7 +226,7 @@ def build_graph(roots, names, show_saved=False, max_nodes=60, legend=True):
         model.add(VNode("more", "more", [f"… {hidden} more"]))
 
     for r, t in enumerate(roots):
-        node = root_node(t) or (leaf_accumulator(t) if t.requires_grad else None)
+        node = starts[r]
         if node is not None and node in model.index:
             nr = t._output_nr if t.grad_fn is not None else 0
             label = f"output {nr}" if _outputs(node) > 1 else ""
@@ -243,4 +254,4 @@ def _outputs(node):
     return count() if count is not None else 1
 
 
-__all__ = ["Model", "VNode", "VEdge", "walk", "build_graph", "saved_entries", "shape_text"]
+__all__ = ["Model", "VNode", "VEdge", "walk", "build_graph", "saved_entries"]

@@ -26,9 +26,7 @@ from .graph import (
     VNode,
     add_saved,
     is_accumulator,
-    leaf_accumulator,
     leaf_title,
-    root_node,
     saved_output,
     walk,
 )
@@ -55,8 +53,9 @@ def _consumer_saved(order):
         raw = getattr(node, "_saved", None)
         if not isinstance(raw, tuple):
             continue
-        for kind, obj, version in raw:
-            if kind == 1 and obj.grad_fn is not None and obj._version == version:
+        for entry in raw:
+            kind, obj, version = entry[0], entry[1], entry[2]
+            if kind == 1 and obj.grad_fn is not None and obj._vc[0] == version:
                 found.setdefault((obj.grad_fn, obj._output_nr), obj)
     return found
 
@@ -86,7 +85,7 @@ def _leaf_node(vid, leaf, names, kind="leaf"):
 
 def build_values(roots, names, show_saved=False, max_nodes=60, legend=True):
     model = Model("values", legend=legend)
-    order, hidden = walk(roots, max_nodes)
+    order, hidden, starts = walk(roots, max_nodes)
     model.order, model.hidden = order, hidden
     model.index = {node: k for k, node in enumerate(order)}
     consumed = _consumer_saved(order)
@@ -111,8 +110,7 @@ def build_values(roots, names, show_saved=False, max_nodes=60, legend=True):
 
     for r, t in enumerate(roots):
         if t.grad_fn is None:  # a leaf (or a constant) as the output: just its box
-            node = leaf_accumulator(t) if t.requires_grad else None
-            if node is None or node not in model.index:
+            if starts[r] is None or starts[r] not in model.index:
                 model.add(_leaf_node(f"out{r}", t, names, kind="output"))
     for k, node in enumerate(order):
         if is_accumulator(node):

@@ -182,3 +182,13 @@ def test_set_detect_anomaly_without_nan_check():
             a = engine.tensor([0.0], requires_grad=True)
             (a.sqrt() * 0).sum().backward()  # no error: NaN checking is off
     assert np.isnan(a.grad.numpy()).all()
+
+
+def test_accumulate_grad_post_hooks_run_with_no_grad_inputs():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    acc = y.grad_fn.next_functions[0][0].next_functions[0][0]
+    seen = []
+    acc.register_hook(lambda grad_inputs, grad_outputs: seen.append((grad_inputs, grad_outputs)))
+    y.backward()
+    assert seen[0][0] == () and seen[0][1][0].tolist() == [3.0, 3.0]
