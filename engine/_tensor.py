@@ -485,6 +485,19 @@ class Tensor(TensorOps):
             raw = other._data if isinstance(other, Tensor) else other
             try:
                 ufunc(self._data, raw, out=self._data, casting="same_kind")
+            except ValueError:
+                shape = getattr(raw, "shape", ())
+                xp = backend.array_module(self._data)
+                try:
+                    full = xp.broadcast_shapes(self._data.shape, shape)
+                except ValueError:
+                    full = None
+                if full is None:  # not broadcastable at all: PyTorch's binary-op message
+                    raise self._broadcast_error(shape) from None
+                raise RuntimeError(
+                    f"output with shape [{', '.join(map(str, self.shape))}] doesn't match the "
+                    f"broadcast shape [{', '.join(map(str, full))}]"
+                ) from None
             except TypeError as exc:  # e.g. an int tensor += a float
                 if "Cannot cast" not in str(exc) and "same_kind" not in str(exc):
                     raise
@@ -496,6 +509,11 @@ class Tensor(TensorOps):
             self._bump()
             return self
         return self._inplace(op, other)
+
+    def _broadcast_error(self, shape):
+        from .autograd.function import _shape_error
+
+        return _shape_error(ValueError("could not be broadcast"), [self._data, _Shaped(shape)])
 
     def add_(self, other, *, alpha=1):
         if alpha != 1:
@@ -580,6 +598,13 @@ class Tensor(TensorOps):
 
 from . import autograd  # noqa: E402  (autograd imports this module first)
 from .autograd.engine_loop import run_backward  # noqa: E402
+
+
+class _Shaped:
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
 
 
 def _region_of(base, view):

@@ -327,7 +327,8 @@ class TensorOps:
     def reshape(self, *shape):
         return M.View.apply(self, _shape_arg(shape))
 
-    view = reshape
+    def view(self, *shape):
+        return M.StrictView.apply(self, _shape_arg(shape))
 
     def view_as(self, other):
         return M.View.apply(self, tuple(other.shape))

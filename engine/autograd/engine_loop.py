@@ -394,6 +394,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     _run_state.accumulate = accumulate
     anomaly = anomaly_mode._state.enabled
     general = inputs is not None or anomaly or not raw
+    quiet = dual.quiet().__enter__()  # inf and nan in gradients are values, not warnings
     try:
         for node in order:
             grads = buffers.pop(node, None)
@@ -452,6 +453,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 nr = edge[1]
                 buf[nr] = grad if buf[nr] is None else buf[nr] + grad  # a new array
     finally:
+        quiet.__exit__(None, None, None)
         _grad_state.enabled = prev_enabled
         _run_state.accumulate = prev_accumulate
 

@@ -255,7 +255,11 @@ class Function(metaclass=FunctionMeta):
                 out = cls.forward(node, *args)
             return _finish(cls, node, args, out, record)
         if not record:  # the fast path: no node, no bookkeeping
-            out = cls.forward(_NULL_CTX, *[a._data if isinstance(a, Tensor) else a for a in args])
+            raw = [a._data if isinstance(a, Tensor) else a for a in args]
+            try:
+                out = cls.forward(_NULL_CTX, *raw)
+            except ValueError as exc:
+                raise _shape_error(exc, raw) from None
             if type(out) is tuple:
                 return tuple([make_tensor(o) for o in out])
             if cls._is_view:
@@ -286,7 +290,10 @@ class Function(metaclass=FunctionMeta):
         node._seq = next(_sequence)
         node._saved = None
         node.needs_input_grad = tuple(needs)
-        out = cls.forward(node, *raw)
+        try:
+            out = cls.forward(node, *raw)
+        except ValueError as exc:
+            raise _shape_error(exc, raw) from None
         node._edges, node._input_meta = tuple(edges), meta
         if type(out) is tuple or cls._is_view:
             return _finish(cls, node, args, out, True)
@@ -317,6 +324,25 @@ class Function(metaclass=FunctionMeta):
             node._edges = ()
             node._input_meta = None
         return node
+
+
+def _shape_error(exc, raw):
+    """NumPy's broadcasting ValueError, in PyTorch's words (other errors pass unchanged)."""
+    if "could not be broadcast" not in str(exc):
+        return exc
+    shapes = [a.shape for a in raw if hasattr(a, "shape")][:2]
+    if len(shapes) < 2:
+        return exc
+    a, b = shapes
+    ndim = max(len(a), len(b))
+    a, b = (1,) * (ndim - len(a)) + a, (1,) * (ndim - len(b)) + b
+    for dim in reversed(range(ndim)):
+        if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) "
+                f"at non-singleton dimension {dim}"
+            )
+    return exc
 
 
 class ArrayFunction(Function):

@@ -111,7 +111,8 @@ class Div(_Binary):
             a = a.astype(numpy.float32)
         if not isinstance(b, Number) and b.dtype.kind in "biu":
             b = b.astype(numpy.float32)
-        return a / b
+        with dual.quiet():  # x / 0 is inf (or nan), silently, as in PyTorch
+            return a / b
 
     @staticmethod
     def backward(ctx, g):
@@ -129,7 +130,8 @@ class Pow(_Binary):
     @staticmethod
     def forward(ctx, a, b):
         a, b = promote(a, b)
-        y = a**b
+        with dual.quiet():
+            y = a**b
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -185,8 +187,10 @@ class Where(_Binary):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
-        a, b = promote(a, b)
         xp = array_module(cond)
+        if isinstance(a, Number) and isinstance(b, Number):  # where(c, 1.0, 0.0)
+            return xp.where(cond, a, b).astype(result_type(a, b).np)
+        a, b = promote(a, b)
         return xp.where(cond, a, b)
 
     @staticmethod

@@ -119,12 +119,42 @@ def to(g, dtype, device):
     return to_device(g, device).astype(dtype.np, copy=False)
 
 
-def quiet():
-    """Silence NumPy's divide/invalid warnings: in a gradient, inf and nan are values (as in
-    PyTorch), and anomaly mode is the tool that reports them."""
+class quiet:  # noqa: N801 - used like numpy.errstate
+    """Silence NumPy's floating-point warnings (divide by zero, overflow, invalid value): in
+    PyTorch inf and nan are values, not warnings, and anomaly mode is the tool that reports
+    them. ``numpy.errstate`` costs about 1.3 us; setting NumPy's error-state context variable
+    directly costs about 0.2 us, so ops can afford it."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self):
+        self._token = _set_state(_IGNORE) if _set_state is not None else _errstate_enter()
+        return self
+
+    def __exit__(self, *exc):
+        if _set_state is not None:
+            _reset_state(self._token)
+        else:
+            self._token.__exit__(*exc)
+
+
+def _errstate_enter():
     import numpy
 
-    return numpy.errstate(divide="ignore", invalid="ignore", over="ignore")
+    state = numpy.errstate(all="ignore")
+    state.__enter__()
+    return state
+
+
+try:  # NumPy >= 2 keeps its error state in a context variable
+    import numpy as _np
+    from numpy._core._ufunc_config import _extobj_contextvar as _state_var
+
+    with _np.errstate(all="ignore"):
+        _IGNORE = _state_var.get()
+    _set_state, _reset_state = _state_var.set, _state_var.reset
+except Exception:  # older NumPy: the public, slower way
+    _set_state = _reset_state = _IGNORE = None
 
 
 def is_nan_anywhere(g):

@@ -37,6 +37,27 @@ class View(_View):
         return g.reshape(ctx.shape), None
 
 
+class StrictView(View):
+    """``view``: like ``reshape``, but refuses when the result cannot share memory."""
+
+    node_name = "ViewBackward0"
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        out = View.forward(ctx, a, shape)
+        if not _shares(out, a):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            )
+        return out
+
+
+def _shares(out, a):
+    return out.size == 0 or out.base is a or (out.base is not None and out.base is a.base)
+
+
 class UnsafeView(View):
     node_name = "UnsafeViewBackward0"
 
@@ -287,7 +308,7 @@ def _raw(k):
     elif isinstance(k, (list, range)):
         import numpy
 
-        k = numpy.asarray(k)
+        k = numpy.asarray(k) if len(k) else numpy.zeros(0, dtype=numpy.int64)
         if k.dtype.kind == "f":
             raise IndexError(
                 "tensors used as indices must be long, int, byte or bool tensors"
@@ -314,6 +335,11 @@ def getitem(tensor, key):
     Index for advanced indexing."""
     key = key if isinstance(key, tuple) else (key,)
     key = tuple(_raw(k) for k in key)
+    if len(key) == 1 and (isinstance(key[0], bool) or (is_array(key[0]) and key[0].ndim == 0
+                                                       and key[0].dtype == bool)):
+        # x[True] adds a dimension of size 1, x[False] one of size 0 (NumPy's rule too)
+        out = Unsqueeze.apply(tensor, 0)
+        return out if bool(key[0]) else Slice.apply(out, (slice(0, 0), Ellipsis))
     if any(_advanced(k) for k in key):
         return Index.apply(tensor, _expand_masks(key))
     consumed = sum(1 for k in key if k is not None and k is not Ellipsis)

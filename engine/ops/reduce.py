@@ -97,6 +97,8 @@ class MeanAll(_Reduce):
     def forward(ctx, a):
         _check_mean(a)
         ctx.shape = a.shape
+        if a.size == 0:  # NumPy warns "Mean of empty slice"; PyTorch quietly gives nan
+            return array_module(a).full((), float("nan"), dtype=a.dtype)
         return a.mean()
 
     @staticmethod
@@ -112,6 +114,12 @@ class Mean(_Reduce):
     def forward(ctx, a, dims, keepdim):
         _check_mean(a)
         ctx.shape, ctx.dims = a.shape, dims
+        if a.size == 0:
+            with dual.quiet():
+                count = 1
+                for d in dims:
+                    count *= a.shape[d]
+                return (a.sum(axis=dims, keepdims=keepdim) / count).astype(a.dtype)
         return a.mean(axis=dims, keepdims=keepdim)
 
     @staticmethod

@@ -42,7 +42,8 @@ class Exp(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        y = array_module(a).exp(floating(a))
+        with dual.quiet():  # overflow to inf is a value, as in PyTorch
+            y = array_module(a).exp(floating(a))
         ctx.save_for_backward(y)
         return y
 
@@ -58,7 +59,8 @@ class Log(_Unary):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return array_module(a).log(floating(a))
+        with dual.quiet():  # log 0 = -inf, log of a negative = nan, silently
+            return array_module(a).log(floating(a))
 
     @staticmethod
     def backward(ctx, g):
@@ -72,7 +74,8 @@ class Sqrt(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        y = array_module(a).sqrt(floating(a))
+        with dual.quiet():
+            y = array_module(a).sqrt(floating(a))
         ctx.save_for_backward(y)
         return y
 
@@ -191,7 +194,8 @@ class Reciprocal(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        y = 1 / floating(a)
+        with dual.quiet():
+            y = 1 / floating(a)
         ctx.save_for_backward(y)
         return y
 
@@ -226,7 +230,8 @@ class PowScalar(_Unary):
             a = floating(a)
         ctx.save_for_backward(a)
         ctx.exponent = exponent
-        return a**exponent
+        with dual.quiet():
+            return a**exponent
 
     @staticmethod
     def backward(ctx, g):
@@ -245,14 +250,18 @@ class RPowScalar(_Unary):
 
     @staticmethod
     def forward(ctx, base, a):
-        y = array_module(a).power(numpy.asarray(base, dtype=floating(a).dtype), floating(a))
-        ctx.save_for_backward(y)
+        with dual.quiet():
+            y = array_module(a).power(numpy.asarray(base, dtype=floating(a).dtype), floating(a))
+        ctx.save_for_backward(a if base == 0 else None, y)
         ctx.log_base = float(numpy.log(base)) if base > 0 else float("nan")
+        ctx.base = base
         return y
 
     @staticmethod
     def backward(ctx, g):
-        (y,) = ctx.saved_tensors
+        x, y = ctx.saved_tensors
+        if ctx.base == 0:  # 0 ** x: PyTorch takes the gradient as 0 where x >= 0
+            return None, dual.where(x >= 0, 0.0, g * y * ctx.log_base)
         return None, g * y * ctx.log_base  # d/dx c^x = c^x log c
 
 

@@ -1,0 +1,530 @@
+"""Shared helpers for the engine-core tests.
+
+* ``torch`` fixture: PyTorch, the oracle, for tests marked ``@pytest.mark.oracle`` (skipped when
+  torch is not installed; nothing here imports torch at module level).
+* ``MSG``: PyTorch's error texts (torch spelled ``engine``); ``test_errors.py`` checks every
+  one of them against torch itself.
+* ``OPS``: the one table of ops (minitorch style) that drives the value, dtype, gradient,
+  grad_fn-name, broadcasting and finite-difference tests. Each row's ``fn(lib, *tensors)`` is
+  the same code for ``lib=engine`` and ``lib=torch``.
+* ``EDGES``: the same kind of rows at points where a derivative is a convention (kinks, ties,
+  zeros, infinities, empty tensors), with fixed inputs.
+* ``reduction_ops``, ``matmul_ops``, ``index_ops``: hypothesis strategies drawing rows whose
+  parameters vary (dims and keepdim, batch shapes, indices); ``HYPOTHESIS``: their settings.
+* small helpers: input arrays per domain, leaves, graph signatures, dtype names.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, basic_indices, mutually_broadcastable_shapes
+
+# ---------------------------------------------------------------------------------------
+# the oracle
+
+
+@pytest.fixture
+def torch(request):
+    """PyTorch, for oracle tests only: ``torch = pytest.importorskip("torch")``."""
+    assert request.node.get_closest_marker("oracle") is not None, (
+        f"{request.node.nodeid} uses torch but is not marked @pytest.mark.oracle"
+    )
+    return pytest.importorskip("torch")
+
+
+# Finite differences are a method with its own error (truncation ~eps^2, rounding ~1e-16/eps),
+# not a dtype: this is how close float64 central differences must come to the engine's
+# float64 gradients.
+FD_RTOL, FD_ATOL = 1e-5, 1e-6
+
+FLOAT_DTYPES = ["float32", "float64"]
+
+# One setting for every hypothesis test here: fast by default; a thorough run sets
+# ENGINE_HYPOTHESIS_EXAMPLES=1000.
+HYPOTHESIS = settings(
+    max_examples=int(os.environ.get("ENGINE_HYPOTHESIS_EXAMPLES", "25")), deadline=None
+)
+
+# ---------------------------------------------------------------------------------------
+# PyTorch's error texts (checked against torch 2.13 in test_errors.py)
+
+MSG = {
+    "no_grad_fn": "element 0 of tensors does not require grad and does not have a grad_fn",
+    "scalar_outputs": "grad can be implicitly created only for scalar outputs",
+    "backward_twice": (
+        "Trying to backward through the graph a second time (or directly access saved "
+        "tensors after they have already been freed). Saved intermediate values of the graph "
+        "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+        "you need to backward through the graph a second time or if you need to access saved "
+        "tensors after calling backward."
+    ),
+    "modified_inplace": (
+        "one of the variables needed for gradient computation has been modified by an "
+        "inplace operation"
+    ),
+    "requires_grad_ctor": "Only Tensors of floating point and complex dtype can require gradients",
+    "requires_grad_setter": "only Tensors of floating point and complex dtype can require gradients",
+    "requires_grad_method": "only Tensors of floating point dtype can require gradients",
+    "leaf_inplace": "a leaf Variable that requires grad is being used in an in-place operation.",
+    "view_of_leaf_inplace": (
+        "a view of a leaf Variable that requires grad is being used in an in-place operation."
+    ),
+    "nonleaf_requires_grad": "you can only change requires_grad flags of leaf variables.",
+    "nonleaf_requires_grad_false": (
+        "you can only change requires_grad flags of leaf variables. If you want to use a "
+        "computed variable in a subgraph that doesn't require differentiation use "
+        "var_no_grad = var.detach()."
+    ),
+    "numpy_requires_grad": (
+        "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+    ),
+    "item_many": "a Tensor with 2 elements cannot be converted to Scalar",
+    "detach_view": "Can't detach views in-place. Use detach() instead.",
+}
+
+# ---------------------------------------------------------------------------------------
+# small helpers
+
+
+def dtype_name(dtype) -> str:
+    """'float32' for engine.float32 / torch.float32 / numpy float32."""
+    if isinstance(dtype, np.dtype):
+        return dtype.name
+    return str(dtype).rsplit(".", 1)[-1]
+
+
+def np_dtype(name: str):
+    return np.dtype(name)
+
+
+def make_array(rng, shape, domain="real", dtype="float64"):
+    """Random inputs for a domain.
+
+    real      values in ±[0.1, 2]: away from 0 and from each other's kinks (abs, relu,
+              division) by far more than a finite-difference step
+    positive  values in [0.5, 2] (log, sqrt, powers with real exponents)
+    grid      values from {-1, -0.5, 0, 0.5, 1}: ties, for comparisons
+    """
+    shape = tuple(shape)
+    if domain == "real":
+        mag = rng.uniform(0.1, 2.0, size=shape)
+        arr = np.where(rng.random(size=shape) < 0.5, -mag, mag)
+    elif domain == "positive":
+        arr = rng.uniform(0.5, 2.0, size=shape)
+    elif domain == "grid":
+        arr = rng.choice(np.array([-1.0, -0.5, 0.0, 0.5, 1.0]), size=shape)
+    else:  # pragma: no cover - a typo in the table
+        raise ValueError(domain)
+    return np.asarray(arr, dtype=np.float64).astype(dtype)
+
+
+def rng_for(*keys) -> np.random.Generator:
+    """A generator seeded from the test's identity: deterministic, different per row."""
+    return np.random.default_rng(zlib.crc32("/".join(map(str, keys)).encode()))
+
+
+def leaf(lib, array, requires_grad=True):
+    """A leaf tensor of ``lib`` (engine or torch) holding a copy of ``array``, dtype kept."""
+    return lib.tensor(np.array(array), requires_grad=requires_grad)
+
+
+def node_name(grad_fn):
+    return None if grad_fn is None else type(grad_fn).__name__
+
+
+def next_shape(grad_fn):
+    """The shape of ``next_functions``: per entry None / 'AccumulateGrad' / 'node', input_nr."""
+    out = []
+    for fn, nr in grad_fn.next_functions:
+        kind = None if fn is None else (
+            "AccumulateGrad" if type(fn).__name__ == "AccumulateGrad" else "node"
+        )
+        out.append((kind, nr))
+    return tuple(out)
+
+
+def signature(grad_fn, depth):
+    """(name, ((child signature, input_nr), ...)) down to ``depth`` levels below grad_fn."""
+    if grad_fn is None:
+        return None
+    if depth == 0:
+        return node_name(grad_fn)
+    return (
+        node_name(grad_fn),
+        tuple((signature(fn, depth - 1), nr) for fn, nr in grad_fn.next_functions),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# THE op table
+
+
+@dataclass(frozen=True)
+class Op:
+    """One row: ``fn(lib, *tensors)`` runs unchanged on ``lib=engine`` and ``lib=torch``.
+
+    shapes          input shapes for the fixed-shape tests (one tuple per input)
+    domain          see make_array
+    broadcast       elementwise across inputs: hypothesis draws mutually broadcastable shapes
+    differentiable  False for comparisons and indices: result is bool/int, no grad
+    node            compare grad_fn name and next_functions' shape with torch
+    """
+
+    name: str
+    fn: object
+    shapes: tuple
+    domain: str = "real"
+    broadcast: bool = False
+    differentiable: bool = True
+    node: bool = True
+
+    def __repr__(self):  # pytest ids
+        return self.name
+
+    def arrays(self, rng, dtype="float64", shapes=None):
+        return [make_array(rng, s, self.domain, dtype) for s in (shapes or self.shapes)]
+
+
+def _op(name, fn, *shapes, **kw):
+    return Op(name, fn, tuple(tuple(s) for s in shapes), **kw)
+
+
+S23, S3, S34 = (2, 3), (3,), (3, 4)
+
+OPS = [
+    # --- arithmetic between tensors (broadcasting) -------------------------------------
+    _op("add", lambda T, a, b: a + b, S23, S3, broadcast=True),
+    _op("sub", lambda T, a, b: a - b, S23, (2, 1), broadcast=True),
+    _op("mul", lambda T, a, b: a * b, (3, 1), (1, 4), broadcast=True),
+    _op("div", lambda T, a, b: a / b, S23, S23, broadcast=True),
+    _op("pow", lambda T, a, b: a**b, S23, S3, domain="positive", broadcast=True),
+    _op("pow_self", lambda T, a: a**a, S3, domain="positive"),
+    _op("lib.add", lambda T, a, b: T.add(a, b), S3, S23, broadcast=True),
+    _op("lib.sub", lambda T, a, b: T.sub(a, b), S23, S23, broadcast=True),
+    _op("lib.mul", lambda T, a, b: T.mul(a, b), S23, (1, 3), broadcast=True),
+    _op("lib.div", lambda T, a, b: T.div(a, b), S3, S23, broadcast=True),
+    _op("lib.pow", lambda T, a, b: T.pow(a, b), S23, S23, domain="positive", broadcast=True),
+    _op("maximum", lambda T, a, b: T.maximum(a, b), S23, S3, broadcast=True),
+    _op("minimum", lambda T, a, b: T.minimum(a, b), (2, 1), S3, broadcast=True),
+    _op("where", lambda T, a, b: T.where(a > 0, a, b), S23, S3, broadcast=True),
+    _op("where_scalar", lambda T, a: T.where(a > 0, a, 0.0), S23),
+    _op("where_3", lambda T, c, a, b: T.where(c > 0, a, b), S3, (2, 1), (1, 3), broadcast=True),
+    # --- Python scalars, both operand orders ------------------------------------------
+    _op("add_scalar", lambda T, a: a + 2.5, S23),
+    _op("radd_scalar", lambda T, a: 2.5 + a, S23),
+    _op("add_int", lambda T, a: a + 1, S3),
+    _op("radd_int", lambda T, a: 1 + a, S3),
+    _op("sub_scalar", lambda T, a: a - 2, S3),
+    _op("rsub_int", lambda T, a: 1 - a, S23),
+    _op("rsub_scalar", lambda T, a: 2.5 - a, S3),
+    _op("mul_scalar", lambda T, a: a * 2, S23),
+    _op("rmul_scalar", lambda T, a: 2 * a, S3),
+    _op("mul_float", lambda T, a: a * 0.5, S3),
+    _op("div_scalar", lambda T, a: a / 2, S3),
+    _op("rdiv_scalar", lambda T, a: 2 / a, S23),
+    _op("pow_2", lambda T, a: a**2, S23),
+    _op("pow_3", lambda T, a: a**3, S3),
+    _op("pow_half", lambda T, a: a**0.5, S3, domain="positive"),
+    _op("pow_neg", lambda T, a: a**-1.5, S3, domain="positive"),
+    _op("rpow_2", lambda T, a: 2**a, S23),
+    _op("rpow_float", lambda T, a: 1.5**a, S3),
+    _op("neg", lambda T, a: -a, S23),
+    _op("lib.neg", lambda T, a: T.neg(a), S3),
+    # --- unary (method and function) ----------------------------------------------------
+    _op("exp", lambda T, a: a.exp(), S23),
+    _op("lib.exp", lambda T, a: T.exp(a), S3),
+    _op("log", lambda T, a: a.log(), S23, domain="positive"),
+    _op("lib.log", lambda T, a: T.log(a), S3, domain="positive"),
+    _op("sqrt", lambda T, a: a.sqrt(), S23, domain="positive"),
+    _op("lib.sqrt", lambda T, a: T.sqrt(a), S3, domain="positive"),
+    _op("sin", lambda T, a: a.sin(), S23),
+    _op("lib.sin", lambda T, a: T.sin(a), S3),
+    _op("cos", lambda T, a: a.cos(), S23),
+    _op("lib.cos", lambda T, a: T.cos(a), S3),
+    _op("tanh", lambda T, a: a.tanh(), S23),
+    _op("lib.tanh", lambda T, a: T.tanh(a), S3),
+    _op("sigmoid", lambda T, a: a.sigmoid(), S23),
+    _op("lib.sigmoid", lambda T, a: T.sigmoid(a), S3),
+    _op("relu", lambda T, a: a.relu(), S23),
+    _op("lib.relu", lambda T, a: T.relu(a), S3),
+    _op("abs", lambda T, a: a.abs(), S23),
+    _op("lib.abs", lambda T, a: T.abs(a), S3),
+    _op("clamp", lambda T, a: a.clamp(-0.5, 0.5), S23),
+    _op("clamp_min_kw", lambda T, a: a.clamp(min=0), S23),
+    _op("clamp_max_kw", lambda T, a: a.clamp(max=0.5), S23),
+    _op("clamp_min", lambda T, a: a.clamp_min(0), S23),
+    _op("clamp_max", lambda T, a: a.clamp_max(0.5), S3),
+    _op("lib.clamp", lambda T, a: T.clamp(a, -1, 1), S23),
+    _op("clone", lambda T, a: a.clone(), S23),
+    _op("lib.clone", lambda T, a: T.clone(a), S3),
+    # --- reductions -------------------------------------------------------------------
+    _op("sum", lambda T, a: a.sum(), S23),
+    _op("sum_dim", lambda T, a: a.sum(0), S23),
+    _op("sum_dim_neg_keepdim", lambda T, a: a.sum(-1, keepdim=True), S23),
+    _op("sum_dims", lambda T, a: a.sum((0, 2)), (2, 3, 4)),
+    _op("sum_dim_kw", lambda T, a: a.sum(dim=1), (2, 3, 4)),
+    _op("lib.sum", lambda T, a: T.sum(a), S23),
+    _op("lib.sum_dim", lambda T, a: T.sum(a, 1), S23),
+    _op("mean", lambda T, a: a.mean(), S23),
+    _op("mean_dim", lambda T, a: a.mean(0), S23),
+    _op("mean_dim_keepdim", lambda T, a: a.mean(-1, keepdim=True), (2, 3, 4)),
+    _op("lib.mean", lambda T, a: T.mean(a), S23),
+    _op("max", lambda T, a: a.max(), S23),
+    _op("max_dim", lambda T, a: a.max(1).values, S23),
+    _op("max_dim_keepdim", lambda T, a: a.max(0, keepdim=True)[0], (3, 2, 2)),
+    _op("max_dim_indices", lambda T, a: a.max(1).indices, S23, differentiable=False),
+    _op("lib.max", lambda T, a: T.max(a), S23),
+    _op("lib.max_dim", lambda T, a: T.max(a, dim=0).values, S23),
+    _op("min", lambda T, a: a.min(), S23),
+    _op("min_dim", lambda T, a: a.min(0).values, S23),
+    _op("min_dim_indices", lambda T, a: a.min(-1, keepdim=True)[1], S23, differentiable=False),
+    _op("lib.min", lambda T, a: T.min(a), S3),
+    _op("norm", lambda T, a: a.norm(), S23),
+    _op("norm_dim", lambda T, a: a.norm(dim=1), S23),
+    _op("lib.norm", lambda T, a: T.norm(a), S3),
+    _op("sum_0d_dim", lambda T, a: a.sum(0), ()),
+    _op("mean_0d_dim", lambda T, a: a.mean(-1, keepdim=True), ()),
+    _op("max_0d_dim", lambda T, a: a.max(0).values, ()),
+    _op("min_0d_dim", lambda T, a: a.min(-1)[0], ()),
+    _op("norm_0d_dim", lambda T, a: a.norm(dim=0), ()),
+    _op("sum_0d", lambda T, a: a.sum(), ()),
+    _op("max_0d", lambda T, a: a.max(), ()),
+    # --- matmul and friends -----------------------------------------------------------
+    _op("matmul_1d_1d", lambda T, a, b: a @ b, S3, S3),
+    _op("matmul_2d_2d", lambda T, a, b: a @ b, S23, S34),
+    _op("matmul_1d_2d", lambda T, a, b: a @ b, S3, S34),
+    _op("matmul_2d_1d", lambda T, a, b: a @ b, S23, S3),
+    _op("matmul_batched", lambda T, a, b: a @ b, (2, 2, 3), (2, 3, 4)),
+    _op("matmul_batched_2d", lambda T, a, b: a @ b, (2, 2, 3), S34),
+    _op("matmul_batched_bcast", lambda T, a, b: a @ b, (2, 1, 2, 3), (3, 3, 2)),
+    # torch records these two through Clone/Transpose internals: values and grads only
+    _op("matmul_2d_batched", lambda T, a, b: a @ b, S23, (2, 3, 4), node=False),
+    _op("matmul_1d_batched", lambda T, a, b: a @ b, S3, (2, 3, 4), node=False),
+    _op("matmul_batched_1d", lambda T, a, b: a @ b, (2, 2, 3), S3),
+    _op("lib.matmul", lambda T, a, b: T.matmul(a, b), S23, S34),
+    _op("matmul_method", lambda T, a, b: a.matmul(b), S23, S3),
+    _op("dot", lambda T, a, b: a.dot(b), S3, S3),
+    _op("lib.dot", lambda T, a, b: T.dot(a, b), S3, S3),
+    _op("mm", lambda T, a, b: a.mm(b), S23, S34),
+    _op("lib.mm", lambda T, a, b: T.mm(a, b), S23, S34),
+    # --- movement ---------------------------------------------------------------------
+    _op("t", lambda T, a: a.t(), S23),
+    _op("T", lambda T, a: a.T, S23),
+    _op("lib.t", lambda T, a: T.t(a), S23),
+    _op("transpose", lambda T, a: a.transpose(0, 1), S23),
+    _op("transpose_3d", lambda T, a: a.transpose(0, 2), (2, 3, 4)),
+    _op("lib.transpose", lambda T, a: T.transpose(a, 1, 2), (2, 3, 4)),
+    _op("permute", lambda T, a: a.permute(2, 0, 1), (2, 3, 4)),
+    _op("lib.permute", lambda T, a: T.permute(a, (1, 0, 2)), (2, 3, 4)),
+    _op("reshape", lambda T, a: a.reshape(3, 2), S23),
+    _op("reshape_infer", lambda T, a: a.reshape(-1, 2), (2, 3, 2)),
+    _op("reshape_tuple", lambda T, a: a.reshape((6,)), S23),
+    _op("lib.reshape", lambda T, a: T.reshape(a, (2, 6)), (3, 4)),
+    _op("view", lambda T, a: a.view(3, 2), S23),
+    _op("view_infer", lambda T, a: a.view(-1), (2, 3, 2)),
+    _op("flatten", lambda T, a: a.flatten(), (2, 3, 2)),
+    _op("flatten_1", lambda T, a: a.flatten(1), (2, 3, 2)),
+    _op("lib.flatten", lambda T, a: T.flatten(a), S23),
+    _op("squeeze", lambda T, a: a.squeeze(), (1, 3, 1)),
+    _op("squeeze_0", lambda T, a: a.squeeze(0), (1, 3, 1)),
+    _op("squeeze_neg", lambda T, a: a.squeeze(-1), (1, 3, 1)),
+    _op("lib.squeeze", lambda T, a: T.squeeze(a), (1, 3)),
+    _op("unsqueeze_0", lambda T, a: a.unsqueeze(0), S23),
+    _op("unsqueeze_neg", lambda T, a: a.unsqueeze(-1), S23),
+    _op("lib.unsqueeze", lambda T, a: T.unsqueeze(a, 1), S23),
+    _op("expand", lambda T, a: a.expand(4, 3), S3),
+    _op("expand_keep", lambda T, a: a.expand(2, -1, 3), (2, 1, 3)),
+    _op("cat_0", lambda T, a, b: T.cat([a, b]), S23, (1, 3)),
+    _op("cat_1", lambda T, a, b: T.cat([a, b], dim=1), S23, (2, 2)),
+    _op("cat_neg", lambda T, a, b, c: T.cat((a, b, c), -1), S3, (2,), (1,)),
+    _op("stack_0", lambda T, a, b: T.stack([a, b]), S23, S23),
+    _op("stack_1", lambda T, a, b: T.stack([a, b], dim=1), S23, S23),
+    _op("stack_3", lambda T, a, b, c: T.stack((a, b, c), -1), S3, S3, S3),
+    # --- indexing -----------------------------------------------------------------------
+    _op("index_int", lambda T, a: a[0], S23),
+    _op("index_neg", lambda T, a: a[-1], S23),
+    _op("index_slice", lambda T, a: a[1:], (4, 2)),
+    _op("index_step", lambda T, a: a[::2], (5,)),
+    _op("index_col", lambda T, a: a[:, 0], S23),
+    _op("index_row_slice", lambda T, a: a[0, 1:], S34),
+    _op("index_2_slices", lambda T, a: a[1:3, ::2], (4, 4)),
+    _op("index_none", lambda T, a: a[None], S23),
+    _op("index_ellipsis", lambda T, a: a[..., 1], (2, 3, 4)),
+    _op("index_list_repeated", lambda T, a: a[[0, 2, 0, 0]], (3, 2)),
+    _op("index_list_pair", lambda T, a: a[[0, 1, 0], [1, 2, 1]], S23),
+    _op("index_cols_repeated", lambda T, a: a[:, [1, 1, 0]], S23),
+    _op("index_tensor", lambda T, a: a[T.tensor([1, 1, 0])], S3),
+    _op("index_mask", lambda T, a: a[a > 0], S23),
+    _op("index_mask_rows", lambda T, a: a[a.sum(1) > 0], (4, 3)),
+    # --- comparisons: bool, no grad ------------------------------------------------------
+    _op("eq", lambda T, a, b: a == b, S23, S3, domain="grid", broadcast=True, differentiable=False),
+    _op("ne", lambda T, a, b: a != b, S23, S3, domain="grid", broadcast=True, differentiable=False),
+    _op("lt", lambda T, a, b: a < b, S23, S3, domain="grid", broadcast=True, differentiable=False),
+    _op("le", lambda T, a, b: a <= b, S23, S3, domain="grid", broadcast=True, differentiable=False),
+    _op("gt", lambda T, a, b: a > b, S23, S3, domain="grid", broadcast=True, differentiable=False),
+    _op("ge", lambda T, a, b: a >= b, S23, S3, domain="grid", broadcast=True, differentiable=False),
+    _op("eq_method", lambda T, a, b: a.eq(b), S3, S3, domain="grid", differentiable=False),
+    _op("ne_method", lambda T, a, b: a.ne(b), S3, S3, domain="grid", differentiable=False),
+    _op("lt_method", lambda T, a, b: a.lt(b), S3, S3, domain="grid", differentiable=False),
+    _op("le_method", lambda T, a, b: a.le(b), S3, S3, domain="grid", differentiable=False),
+    _op("gt_method", lambda T, a, b: a.gt(b), S3, S3, domain="grid", differentiable=False),
+    _op("ge_method", lambda T, a, b: a.ge(b), S3, S3, domain="grid", differentiable=False),
+    _op("lib.eq", lambda T, a, b: T.eq(a, b), S23, S3, domain="grid", differentiable=False),
+    _op("lib.gt", lambda T, a, b: T.gt(a, b), S23, S3, domain="grid", differentiable=False),
+    _op("eq_scalar", lambda T, a: a == 0.5, S23, domain="grid", differentiable=False),
+    _op("gt_scalar", lambda T, a: a > 0, S23, domain="grid", differentiable=False),
+    _op("rlt_scalar", lambda T, a: 0 < a, S23, domain="grid", differentiable=False),
+    _op("ge_scalar", lambda T, a: a.ge(0), S23, domain="grid", differentiable=False),
+    # --- composites: a leaf reaching the output along several paths ------------------
+    _op("leaf_twice", lambda T, a: a * a.exp(), S23),
+    _op("mlp_like", lambda T, x, w, b: ((x @ w + b).relu() ** 2).mean(), (4, 3), S34, (4,)),
+]
+
+# Points where a derivative is a convention (kinks, ties, zeros, infinities): torch's choice.
+_EDGES = [
+    # name, fn(lib, *tensors), input values
+    ("relu_at_0", lambda T, a: a.relu(), [[0.0, 1.0, -1.0]]),
+    ("abs_at_0", lambda T, a: a.abs(), [[0.0, -1.0, 2.0]]),
+    ("clamp_at_bounds", lambda T, a: a.clamp(0, 1), [[0.0, 1.0, 0.5, 2.0, -1.0]]),
+    ("clamp_min_at_bound", lambda T, a: a.clamp_min(0), [[0.0, 1.0]]),
+    ("clamp_kw_at_bound", lambda T, a: a.clamp(min=0), [[0.0, 1.0]]),
+    ("sqrt_at_0", lambda T, a: a.sqrt(), [[0.0, 4.0]]),
+    ("norm_of_zeros", lambda T, a: a.norm(), [[0.0, 0.0, 0.0]]),
+    ("square_at_0", lambda T, a: a**2, [[0.0, 2.0]]),
+    ("pow_0", lambda T, a: a**0, [[0.0, 2.0]]),
+    ("pow_half_at_0", lambda T, a: a**0.5, [[0.0, 4.0]]),
+    ("rpow_base_0", lambda T, a: 0**a, [[0.0, 2.0]]),
+    ("pow_tensor_base_0", lambda T, a, b: a**b, [[0.0, 2.0], [2.0, 2.0]]),
+    ("maximum_tie", lambda T, a, b: T.maximum(a, b), [[1.0, 2.0], [1.0, 3.0]]),
+    ("minimum_tie", lambda T, a, b: T.minimum(a, b), [[1.0, 2.0], [1.0, 3.0]]),
+    ("max_tie", lambda T, a: a.max(), [[1.0, 5.0, 5.0]]),
+    ("min_tie", lambda T, a: a.min(), [[3.0, 1.0, 1.0]]),
+    ("max_dim_tie", lambda T, a: a.max(1).values, [[[1.0, 5.0, 5.0], [2.0, 2.0, 0.0]]]),
+    ("min_dim_tie", lambda T, a: a.min(0).values, [[[1.0, 5.0], [1.0, 0.0]]]),
+    ("where_nan_branch", lambda T, a: T.where(a > 0, a.sqrt(), T.zeros(2)), [[-1.0, 4.0]]),
+    ("div_by_zero", lambda T, a, b: a / b, [[1.0, 0.0, -1.0], [0.0, 0.0, 2.0]]),
+    ("log_at_0", lambda T, a: a.log(), [[0.0, 1.0]]),
+    ("exp_overflow", lambda T, a: a.exp(), [[100.0, 1000.0]]),
+    ("sigmoid_extremes", lambda T, a: a.sigmoid(), [[-100.0, 100.0, 0.0]]),
+    ("tanh_extremes", lambda T, a: a.tanh(), [[-100.0, 100.0]]),
+    ("sum_empty", lambda T, a: a.sum(), [np.zeros(0)]),
+    ("mean_empty", lambda T, a: a.mean(), [np.zeros(0)]),
+    ("index_empty_list", lambda T, a: a[[]], [[1.0, 2.0]]),
+    ("index_true", lambda T, a: a[True], [[[1.0, 2.0], [3.0, 4.0]]]),
+    ("index_false", lambda T, a: a[False], [[1.0, 2.0]]),
+    ("index_all_false_mask", lambda T, a: a[a > 10], [[1.0, 2.0]]),
+    ("where_two_scalars", lambda T, a: T.where(a > 0, 1.0, 0.0), [[1.0, -1.0]]),
+]
+
+EDGES = [  # (Op, input values): every row is differentiable but the last
+    (Op(name, fn, tuple(np.shape(v) for v in values), differentiable=name != "where_two_scalars"),
+     values)
+    for name, fn, values in _EDGES
+]
+
+DIFFERENTIABLE = [op for op in OPS if op.differentiable]
+BROADCAST = [op for op in OPS if op.broadcast]
+NODES = [op for op in OPS if op.differentiable and op.node]
+
+
+def run_op(op, lib, arrays, requires_grad=True):
+    """Leaves of ``lib`` from ``arrays`` and ``op.fn`` applied to them: (inputs, output)."""
+    if isinstance(requires_grad, bool):
+        requires_grad = [requires_grad] * len(arrays)
+    inputs = [leaf(lib, a, r) for a, r in zip(arrays, requires_grad)]
+    return inputs, op.fn(lib, *inputs)
+
+
+# ---------------------------------------------------------------------------------------
+# ops whose parameters hypothesis draws (reductions over any dims, matmul over any batch
+# shapes, indexing with any basic / integer-array / mask index); each draw is an Op row
+
+
+_REDUCE = {
+    "sum": lambda a, d, k: a.sum(d, keepdim=k),
+    "mean": lambda a, d, k: a.mean(d, keepdim=k),
+    "norm": lambda a, d, k: a.norm(dim=d, keepdim=k),
+    "max": lambda a, d, k: a.max(d, keepdim=k).values,
+    "min": lambda a, d, k: a.min(d, keepdim=k).values,
+    "max.indices": lambda a, d, k: a.max(d, keepdim=k).indices,
+}
+
+
+@st.composite
+def reduction_ops(draw):
+    # 0-d inputs (dim 0 or -1 allowed, as torch does) are rows of OPS: "*_0d_dim"
+    shape = draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    name = draw(st.sampled_from(sorted(_REDUCE)))
+    keepdim = draw(st.booleans())
+    ndim = len(shape)
+    if name in ("sum", "mean", "norm") and draw(st.booleans()):
+        dim = tuple(
+            draw(
+                st.lists(
+                    st.integers(-ndim, ndim - 1), min_size=1,
+                    max_size=min(ndim, 2) if name == "norm" else ndim,  # torch.norm: 1 or 2 dims
+                    unique_by=lambda d: d % ndim,
+                )
+            )
+        )
+    else:
+        dim = draw(st.integers(-ndim, ndim - 1))
+    fn = _REDUCE[name]
+    return Op(
+        f"{name}(dim={dim}, keepdim={keepdim})",
+        lambda T, a: fn(a, dim, keepdim),
+        (shape,),
+        differentiable=not name.endswith("indices"),
+    )
+
+
+@st.composite
+def matmul_ops(draw):
+    shapes = draw(mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, max_side=3))
+    return Op("matmul", lambda T, a, b: a @ b, shapes.input_shapes)
+
+
+def _no_negative_step(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return not any(isinstance(p, slice) and p.step is not None and p.step < 0 for p in parts)
+
+
+@st.composite
+def index_ops(draw):
+    shape = draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    kind = draw(st.sampled_from(["basic", "list", "tensor", "cols", "pair", "mask", "mask_rows"]))
+    if kind in ("cols", "pair") and len(shape) < 2:
+        kind = "list"
+
+    def ints(n, size=None):
+        return draw(st.lists(st.integers(-n, n - 1), min_size=size or 1, max_size=size or 5))
+
+    if kind == "basic":
+        index = draw(basic_indices(shape, allow_newaxis=True).filter(_no_negative_step))
+        fn = lambda T, a: a[index]  # noqa: E731
+    elif kind == "list":
+        index = ints(shape[0])
+        fn = lambda T, a: a[index]  # noqa: E731
+    elif kind == "tensor":
+        index = ints(shape[0])
+        fn = lambda T, a: a[T.tensor(index)]  # noqa: E731
+    elif kind == "cols":
+        index = ints(shape[1])
+        fn = lambda T, a: a[:, index]  # noqa: E731
+    elif kind == "pair":
+        rows = ints(shape[0])
+        index = (rows, ints(shape[1], size=len(rows)))
+        fn = lambda T, a: a[index[0], index[1]]  # noqa: E731
+    else:
+        mask_shape = shape if kind == "mask" else shape[:1]
+        flat = draw(st.lists(st.booleans(), min_size=int(np.prod(mask_shape)), max_size=int(np.prod(mask_shape))))
+        index = np.array(flat, dtype=bool).reshape(mask_shape)
+        fn = lambda T, a: a[T.tensor(index)]  # noqa: E731
+    return Op(f"{kind}[{index!r}]", fn, (shape,))

@@ -1,0 +1,235 @@
+"""Tensor.backward(gradient=None, retain_graph=None): implicit gradients, accumulation, freed
+graphs, retain_graph, long chains, and gradients that do not alias each other."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import engine
+from engine.testing import assert_close
+
+from .conftest import EDGES, MSG, run_op
+
+
+def test_scalar_output_gets_an_implicit_gradient_of_one():
+    x = engine.tensor(3.0, requires_grad=True)
+    y = x**2
+    assert y.backward() is None
+    assert_close(x.grad, engine.tensor(6.0))
+
+
+@pytest.mark.parametrize("shape", [(1,), (1, 1), (1, 1, 1)])
+def test_one_element_outputs_get_an_implicit_gradient(shape):
+    x = engine.ones(*shape, requires_grad=True)
+    (x * 3).backward()
+    assert tuple(x.grad.shape) == shape
+    assert x.grad.numpy().ravel().tolist() == [3.0]
+
+
+def test_backward_on_a_leaf_itself():
+    x = engine.tensor(2.0, requires_grad=True)
+    x.backward()
+    assert x.grad.tolist() == 1.0
+
+
+@pytest.mark.parametrize("shape", [(2,), (2, 3), (0,)])
+def test_non_scalar_output_without_gradient_is_refused(shape):
+    x = engine.ones(*shape, requires_grad=True)
+    with pytest.raises(RuntimeError) as err:
+        (x * 2).backward()
+    assert str(err.value) == MSG["scalar_outputs"]
+    assert x.grad is None
+
+
+def test_gradient_argument_weights_the_outputs():
+    x = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x**2
+    y.backward(gradient=engine.tensor([1.0, 0.1, 0.01]))
+    assert_close(x.grad, engine.tensor([2.0, 0.4, 0.06]))
+    x.grad = None
+    (x**2).backward(engine.ones_like(x))  # positional
+    assert_close(x.grad, engine.tensor([2.0, 4.0, 6.0]))
+
+
+def test_gradient_argument_for_a_matrix_output():
+    x = engine.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    (x**2).backward(engine.ones_like(x))
+    assert x.grad.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+
+
+def test_gradients_accumulate_from_none():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    assert x.grad is None
+    (x * 3).sum().backward()
+    first = x.grad
+    assert first.tolist() == [3.0, 3.0]
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [5.0, 7.0]
+    x.grad = None
+    x.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_backward_through_a_freed_graph_is_refused():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = (x**2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError) as err:
+        y.backward()
+    assert str(err.value) == MSG["backward_twice"]
+    assert x.grad.tolist() == [2.0, 4.0]  # untouched by the refused pass
+
+
+def test_backward_twice_through_a_product_is_refused():
+    x = engine.tensor(2.0, requires_grad=True)
+    w = engine.tensor(3.0, requires_grad=True)
+    z = x * w
+    z.backward()
+    with pytest.raises(RuntimeError) as err:
+        z.backward()
+    assert str(err.value) == MSG["backward_twice"]
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = (x**2).sum()
+    y.backward(retain_graph=True)
+    y.backward(retain_graph=True)
+    assert x.grad.tolist() == [4.0, 8.0]
+    y.backward()  # the last one frees it
+    assert x.grad.tolist() == [6.0, 12.0]
+    with pytest.raises(RuntimeError) as err:
+        y.backward()
+    assert str(err.value) == MSG["backward_twice"]
+
+
+def test_a_graph_with_nothing_saved_may_be_walked_twice():
+    """As in torch, only saved tensors are freed: x + 1 saves nothing."""
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = (x + 1).sum()
+    y.backward()
+    y.backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_backward_on_a_tensor_without_grad_fn_is_refused():
+    with pytest.raises(RuntimeError) as err:
+        engine.tensor(1.0).backward()
+    assert str(err.value) == MSG["no_grad_fn"]
+    x = engine.tensor(1.0, requires_grad=True)
+    with engine.no_grad():
+        y = x * 2
+    with pytest.raises(RuntimeError) as err:
+        y.backward()
+    assert str(err.value) == MSG["no_grad_fn"]
+
+
+def test_a_leaf_reused_many_times_gets_the_sum():
+    x = engine.tensor([1.0, -2.0], requires_grad=True)
+    total = x
+    for _ in range(999):
+        total = total + x
+    total.sum().backward()
+    assert x.grad.tolist() == [1000.0, 1000.0]
+    x.grad = None
+    (x * x * x).sum().backward()
+    assert x.grad.tolist() == [3.0, 12.0]
+
+
+def test_diamond_graph_sums_the_paths():
+    x = engine.tensor([0.5, 2.0], dtype=engine.float64, requires_grad=True)
+    y = x * 2
+    z = (y * y + y).sum()  # dz/dx = (2y + 1) * 2
+    z.backward()
+    assert x.grad.tolist() == [(2 * 1.0 + 1) * 2, (2 * 4.0 + 1) * 2]
+
+
+def test_long_chain_is_iterative_not_recursive():
+    x = engine.tensor(1.0, dtype=engine.float64, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0000001
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(min(limit, 2_000))  # a recursive walk could never make it
+        y.backward()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert_close(x.grad, engine.tensor(1.0000001**100_000, dtype=engine.float64), rtol=1e-9)
+    del y  # dropping the 100,000-node graph must not crash either
+
+
+def test_grads_of_different_leaves_are_distinct_objects():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = engine.tensor([3.0, 4.0], requires_grad=True)
+    z = x + y
+    z.backward(engine.ones(2))
+    assert x.grad is not y.grad
+    x.grad.add_(10)
+    assert y.grad.tolist() == [1.0, 1.0]
+    assert x.grad.tolist() == [11.0, 11.0]
+
+
+def test_grad_does_not_alias_the_gradient_argument():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    g = engine.tensor([1.0, 1.0])
+    (x + 0).backward(g)
+    x.grad.mul_(5)
+    assert g.tolist() == [1.0, 1.0]
+
+
+def test_leaves_that_do_not_require_grad_get_no_grad():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    c = engine.tensor([3.0, 4.0])
+    unused = engine.tensor([1.0], requires_grad=True)
+    (x * c).sum().backward()
+    assert c.grad is None and unused.grad is None
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_grad_has_the_leaf_dtype_and_shape(dtype):
+    x = engine.ones(2, 3, dtype=getattr(engine, dtype), requires_grad=True)
+    (x * 2).sum().backward()
+    assert x.grad.dtype == getattr(engine, dtype) and tuple(x.grad.shape) == (2, 3)
+    assert x.grad.requires_grad is False and x.grad.grad_fn is None
+
+
+def test_broadcast_gradients_are_summed_back_to_the_input_shape():
+    a = engine.ones(2, 3, requires_grad=True)
+    b = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    s = engine.tensor(2.0, requires_grad=True)
+    (a * b * s).sum().backward()
+    assert b.grad.tolist() == [4.0, 4.0, 4.0]
+    assert s.grad.tolist() == 12.0
+    assert a.grad.tolist() == [[2.0, 4.0, 6.0]] * 2
+
+
+def test_scatter_add_for_repeated_indices():
+    x = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[[0, 0, 2, 0]].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+
+
+def test_boolean_mask_gradient():
+    x = engine.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    (x[x > 0] * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 0.0, 2.0]
+
+
+@pytest.mark.parametrize("case", EDGES, ids=lambda c: c[0].name)
+def test_edge_values_compute_silently(case):
+    """Kinks, zeros, infinities and empty tensors: torch computes them without a warning, so
+    NumPy's RuntimeWarnings (divide by zero, invalid value, overflow, mean of empty slice) must
+    not leak out of the engine's forward or backward."""
+    op, values = case
+    arrays = [np.asarray(v, dtype=np.float64) for v in values]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, out = run_op(op, engine, arrays, requires_grad=op.differentiable)
+        if op.differentiable:
+            out.backward(engine.ones_like(out))

@@ -1,0 +1,219 @@
+"""Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, as
+context managers and as decorators; thread-local; factories with requires_grad=True."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import engine
+
+
+@pytest.fixture(autouse=True)
+def _grad_mode_is_restored():
+    assert engine.is_grad_enabled() is True
+    yield
+    assert engine.is_grad_enabled() is True, "a test left grad mode disabled"
+
+
+def _x():
+    return engine.tensor([1.0, 2.0], requires_grad=True)
+
+
+def test_grad_is_enabled_by_default():
+    assert engine.is_grad_enabled() is True
+    assert (_x() * 2).requires_grad
+
+
+def test_no_grad_context():
+    x = _x()
+    with engine.no_grad():
+        assert engine.is_grad_enabled() is False
+        y = x * 2
+        assert y.requires_grad is False and y.grad_fn is None and y.is_leaf
+    assert engine.is_grad_enabled() is True
+    assert x.requires_grad is True
+    assert (x * 2).requires_grad
+
+
+def test_no_grad_restores_the_mode_after_an_exception():
+    with pytest.raises(ValueError), engine.no_grad():
+        raise ValueError("boom")
+    assert engine.is_grad_enabled() is True
+
+
+def test_enable_grad_inside_no_grad():
+    x = _x()
+    with engine.no_grad():
+        with engine.enable_grad():
+            assert engine.is_grad_enabled()
+            assert (x * 2).requires_grad
+        assert not engine.is_grad_enabled()
+        assert not (x * 2).requires_grad
+
+
+def test_nested_no_grad():
+    with engine.no_grad():
+        with engine.no_grad():
+            assert not engine.is_grad_enabled()
+        assert not engine.is_grad_enabled()
+    assert engine.is_grad_enabled()
+
+
+@pytest.mark.parametrize("mode", [True, False])
+def test_set_grad_enabled_as_context(mode):
+    x = _x()
+    with engine.set_grad_enabled(mode):
+        assert engine.is_grad_enabled() is mode
+        assert (x * 2).requires_grad is mode
+    assert engine.is_grad_enabled() is True
+
+
+def test_set_grad_enabled_as_a_function_call():
+    try:
+        engine.set_grad_enabled(False)
+        assert engine.is_grad_enabled() is False
+        assert not (_x() * 2).requires_grad
+        engine.set_grad_enabled(True)
+        assert engine.is_grad_enabled() is True
+    finally:
+        engine.set_grad_enabled(True)
+
+
+def test_set_grad_enabled_inside_no_grad():
+    with engine.no_grad(), engine.set_grad_enabled(True):
+        assert engine.is_grad_enabled()
+
+
+def test_inference_mode_context():
+    x = _x()
+    with engine.inference_mode():
+        assert engine.is_grad_enabled() is False
+        y = x * 2
+        assert y.requires_grad is False and y.grad_fn is None
+    assert engine.is_grad_enabled()
+    with engine.inference_mode(False):
+        assert engine.is_grad_enabled()
+        assert (x * 2).requires_grad
+
+
+# --- decorators ------------------------------------------------------------------------
+
+DECORATED = [
+    ("no_grad()", lambda: engine.no_grad(), False),
+    ("no_grad", lambda: engine.no_grad, False),
+    ("enable_grad()", lambda: engine.enable_grad(), True),
+    ("enable_grad", lambda: engine.enable_grad, True),
+    ("set_grad_enabled(False)", lambda: engine.set_grad_enabled(False), False),
+    ("set_grad_enabled(True)", lambda: engine.set_grad_enabled(True), True),
+    ("inference_mode()", lambda: engine.inference_mode(), False),
+    ("inference_mode", lambda: engine.inference_mode, False),
+]
+
+
+@pytest.mark.parametrize("outer", [True, False], ids=["outside", "inside_no_grad"])
+@pytest.mark.parametrize("case", DECORATED, ids=lambda c: c[0])
+def test_decorators(case, outer):
+    _, make, enabled = case
+
+    @make()
+    def step(x, scale=2.0):
+        """docstring kept"""
+        return x * scale, engine.is_grad_enabled()
+
+    x = _x()
+    with engine.set_grad_enabled(outer):
+        y, seen = step(x, scale=3.0)
+        assert engine.is_grad_enabled() is outer  # restored after the call
+    assert seen is enabled
+    assert y.requires_grad is enabled
+    assert y.tolist() == [3.0, 6.0]
+    assert step.__name__ == "step" and step.__doc__ == "docstring kept"
+
+
+def test_decorated_function_restores_mode_after_an_exception():
+    @engine.no_grad()
+    def boom():
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        boom()
+    assert engine.is_grad_enabled()
+
+
+def test_a_no_grad_object_can_be_reused():
+    ctx = engine.no_grad()
+    for _ in range(2):
+        with ctx:
+            assert not engine.is_grad_enabled()
+        assert engine.is_grad_enabled()
+
+
+# --- threads ---------------------------------------------------------------------------
+
+
+def test_grad_mode_is_thread_local():
+    seen = {}
+
+    def worker():
+        seen["enabled"] = engine.is_grad_enabled()
+        x = _x()
+        seen["records"] = (x * 2).requires_grad
+
+    with engine.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+        assert not engine.is_grad_enabled()
+    assert seen == {"enabled": True, "records": True}
+
+
+def test_no_grad_in_a_thread_does_not_leak_into_this_one():
+    inside, release = threading.Event(), threading.Event()
+
+    def worker():
+        with engine.no_grad():
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    try:
+        assert inside.wait(5)
+        assert engine.is_grad_enabled()
+        assert (_x() * 2).requires_grad
+    finally:
+        release.set()
+        t.join()
+
+
+# --- factories -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: engine.tensor([1.0], requires_grad=True),
+        lambda: engine.zeros(2, requires_grad=True),
+        lambda: engine.ones(2, requires_grad=True),
+        lambda: engine.full((2,), 1.0, requires_grad=True),
+        lambda: engine.rand(2, requires_grad=True),
+        lambda: engine.randn(2, requires_grad=True),
+        lambda: engine.arange(2.0, requires_grad=True),
+        lambda: engine.zeros_like(engine.ones(2), requires_grad=True),
+    ],
+)
+def test_factories_with_requires_grad_ignore_no_grad(make):
+    with engine.no_grad():
+        t = make()
+        assert t.requires_grad is True and t.is_leaf
+    (t * 2).sum().backward()
+    assert t.grad is not None
+
+
+def test_requires_grad_method_under_no_grad():
+    with engine.no_grad():
+        x = engine.ones(2).requires_grad_()
+        assert x.requires_grad
+        assert not (x * 2).requires_grad

@@ -1,0 +1,321 @@
+"""In-place ops: values, version counters (shared by views), the leaf check, the saved-tensor
+check at backward time, and the manual update step under no_grad."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import engine
+from engine.testing import assert_close
+
+from .conftest import MSG
+
+# id, fn(t) doing the in-place op, expected values starting from [[1, 2, 3], [4, 5, 6]]
+INPLACE = [
+    ("add_", lambda t: t.add_(1), [[2, 3, 4], [5, 6, 7]]),
+    ("add_tensor", lambda t: t.add_(engine.tensor([1.0, 0.0, -1.0])), [[2, 2, 2], [5, 5, 5]]),
+    ("sub_", lambda t: t.sub_(1), [[0, 1, 2], [3, 4, 5]]),
+    ("sub_tensor", lambda t: t.sub_(engine.tensor([[1.0], [2.0]])), [[0, 1, 2], [2, 3, 4]]),
+    ("mul_", lambda t: t.mul_(2), [[2, 4, 6], [8, 10, 12]]),
+    ("mul_tensor", lambda t: t.mul_(engine.tensor([0.0, 1.0, 2.0])), [[0, 2, 6], [0, 5, 12]]),
+    ("div_", lambda t: t.div_(2), [[0.5, 1, 1.5], [2, 2.5, 3]]),
+    ("div_tensor", lambda t: t.div_(engine.tensor([1.0, 2.0, 4.0])), [[1, 1, 0.75], [4, 2.5, 1.5]]),
+    ("zero_", lambda t: t.zero_(), [[0, 0, 0], [0, 0, 0]]),
+    ("fill_", lambda t: t.fill_(7.5), [[7.5] * 3] * 2),
+]
+
+
+def _aug(op):
+    def run(t):
+        if op == "+=":
+            t += 1
+        elif op == "-=":
+            t -= 1
+        elif op == "*=":
+            t *= 2
+        else:
+            t /= 2
+        return t
+
+    return run
+
+
+AUGMENTED = [
+    ("+=", _aug("+="), [[2, 3, 4], [5, 6, 7]]),
+    ("-=", _aug("-="), [[0, 1, 2], [3, 4, 5]]),
+    ("*=", _aug("*="), [[2, 4, 6], [8, 10, 12]]),
+    ("/=", _aug("/="), [[0.5, 1, 1.5], [2, 2.5, 3]]),
+]
+
+
+def _base(dtype="float32", requires_grad=False):
+    return engine.tensor(
+        [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=getattr(engine, dtype), requires_grad=requires_grad
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", INPLACE + AUGMENTED, ids=lambda c: c[0])
+def test_inplace_values_identity_and_version(case, dtype):
+    _, fn, expected = case
+    t = _base(dtype)
+    assert t._version == 0
+    out = fn(t)
+    assert out is t
+    assert t.dtype == getattr(engine, dtype)
+    assert_close(t, engine.tensor(expected, dtype=getattr(engine, dtype)))
+    assert t._version == 1
+    fn(t)
+    assert t._version == 2
+
+
+def test_out_of_place_ops_do_not_bump_versions():
+    t = _base()
+    u = t + 1
+    t * 2
+    t.sum()
+    assert t._version == 0 and u._version == 0
+
+
+VIEWS = [
+    ("select", lambda x: x[0]),
+    ("slice", lambda x: x[1:]),
+    ("view", lambda x: x.view(-1)),
+    ("t", lambda x: x.t()),
+    ("transpose", lambda x: x.transpose(0, 1)),
+    ("unsqueeze", lambda x: x.unsqueeze(0)),
+    ("detach", lambda x: x.detach()),
+]
+
+
+@pytest.mark.parametrize("case", VIEWS, ids=lambda c: c[0])
+def test_a_view_shares_its_base_version_counter(case):
+    _, make_view = case
+    x = engine.zeros(2, 3)
+    v = make_view(x)
+    x.add_(1)
+    assert v._version == 1 and x._version == 1
+    assert float(v.sum().item()) > 0  # the view sees the new values
+    v.mul_(2)
+    assert x._version == 2 and v._version == 2
+    assert x.sum().item() == 6.0 + v.numel()  # and the base sees the view's write
+
+
+def test_writing_through_a_row_view():
+    x = engine.zeros(2, 3)
+    x[0].fill_(5)
+    assert x.tolist() == [[5, 5, 5], [0, 0, 0]]
+    x[:, 1].add_(1)
+    assert x.tolist() == [[5, 6, 5], [0, 1, 0]]
+
+
+@pytest.mark.parametrize("case", INPLACE + AUGMENTED, ids=lambda c: c[0])
+def test_inplace_on_a_leaf_that_requires_grad_is_refused(case):
+    _, fn, _ = case
+    x = _base(requires_grad=True)
+    with pytest.raises(RuntimeError) as err:
+        fn(x)
+    assert str(err.value) == MSG["leaf_inplace"]
+    assert x.tolist() == [[1, 2, 3], [4, 5, 6]] and x._version == 0
+
+
+def test_inplace_on_a_view_of_a_leaf_is_refused():
+    x = _base(requires_grad=True)
+    with pytest.raises(RuntimeError) as err:
+        x[0].add_(1)
+    assert str(err.value) == MSG["view_of_leaf_inplace"]
+    assert x.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+@pytest.mark.parametrize("case", INPLACE + AUGMENTED, ids=lambda c: c[0])
+def test_inplace_on_a_leaf_is_allowed_under_no_grad(case):
+    _, fn, expected = case
+    x = _base(requires_grad=True)
+    with engine.no_grad():
+        fn(x)
+    assert_close(x.detach(), engine.tensor(expected, dtype=engine.float32))
+    assert x.is_leaf and x.requires_grad and x.grad_fn is None
+
+
+def test_manual_sgd_step_under_no_grad():
+    w = engine.tensor([1.0, -2.0], requires_grad=True)
+    ident = id(w)
+    (w**2).sum().backward()
+    lr = 0.1
+    with engine.no_grad():
+        w -= lr * w.grad
+    assert id(w) == ident and w.is_leaf and w.requires_grad and w.grad_fn is None
+    assert_close(w.detach(), engine.tensor([0.8, -1.6]))
+    w.grad.zero_()
+    assert w.grad.tolist() == [0.0, 0.0]
+    (w * 3).sum().backward()  # still a working leaf
+    assert w.grad.tolist() == [3.0, 3.0]
+
+
+def test_grad_zero_():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    g = x.grad
+    assert x.grad.zero_() is g and x.grad is g
+    assert x.grad.tolist() == [0.0, 0.0]
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+# --- modifying what backward needs --------------------------------------------------------
+
+MODIFIED = [
+    # id, build(x) -> (loss, tensor modified), tensor type in the message
+    ("operand_of_mul", lambda x: _square_then_modify(x.clone())),
+    ("operand_of_pow", lambda x: _pow_then_modify(x * 1)),
+    ("constant_operand", lambda x: _times_constant_then_modify(x)),
+]
+
+
+def _square_then_modify(a):
+    b = a * a
+    a.add_(1)
+    return b.sum()
+
+
+def _pow_then_modify(a):
+    b = a**2
+    a.add_(1)
+    return b.sum()
+
+
+def _times_constant_then_modify(x):
+    c = engine.ones(3, dtype=x.dtype)
+    b = x * c
+    c.mul_(2)
+    return b.sum()
+
+
+@pytest.mark.parametrize("dtype,type_name", [("float32", "FloatTensor"), ("float64", "DoubleTensor")])
+@pytest.mark.parametrize("case", MODIFIED, ids=lambda c: c[0])
+def test_modifying_a_saved_tensor_fails_at_backward(case, dtype, type_name):
+    _, build = case
+    x = engine.tensor([1.0, 2.0, 3.0], dtype=getattr(engine, dtype), requires_grad=True)
+    loss = build(x)  # building the graph and the in-place op are both fine
+    with pytest.raises(RuntimeError) as err:
+        loss.backward()
+    text = str(err.value)
+    head, _, rest = text.partition(":")
+    assert head == MSG["modified_inplace"]
+    assert "is at version 1; expected version 0 instead" in rest
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("dtype,type_name", [("float32", "FloatTensor"), ("float64", "DoubleTensor")])
+def test_modified_tensor_is_named_with_the_engine_type(dtype, type_name):
+    x = engine.tensor([1.0, 2.0, 3.0], dtype=getattr(engine, dtype), requires_grad=True)
+    loss = _square_then_modify(x.clone())
+    with pytest.raises(RuntimeError) as err:
+        loss.backward()
+    assert re.match(
+        re.escape(f"{MSG['modified_inplace']}: [engine.{type_name} [3]]"), str(err.value)
+    ), str(err.value)
+
+
+# --- in-place ops inside a graph ----------------------------------------------------------
+
+
+def test_inplace_on_a_non_leaf_is_recorded():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.mul_(3)
+    assert type(y.grad_fn).__name__ == "MulBackward0"
+    assert y._version == 1
+    y.sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_inplace_add_of_the_leaf_itself():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.add_(x)
+    assert type(y.grad_fn).__name__ == "AddBackward0"
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_an_earlier_consumer_keeps_the_old_graph():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1
+    b = a + 1  # uses a before the in-place op; AddBackward0 saves nothing
+    a.mul_(2)
+    b.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_inplace_through_a_view_of_a_non_leaf():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y[0].mul_(5)
+    assert y.tolist() == [10.0, 4.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [10.0, 2.0]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(
+    "case", [c for c in INPLACE if c[0] not in ("zero_", "fill_")], ids=lambda c: c[0]
+)
+def test_inplace_grad_fn_and_gradients_match_torch(case, torch):
+    _, fn, _ = case
+    fn_t = {  # the same op spelled for torch tensors
+        "add_": lambda t: t.add_(1),
+        "add_tensor": lambda t: t.add_(torch.tensor([1.0, 0.0, -1.0])),
+        "sub_": lambda t: t.sub_(1),
+        "sub_tensor": lambda t: t.sub_(torch.tensor([[1.0], [2.0]])),
+        "mul_": lambda t: t.mul_(2),
+        "mul_tensor": lambda t: t.mul_(torch.tensor([0.0, 1.0, 2.0])),
+        "div_": lambda t: t.div_(2),
+        "div_tensor": lambda t: t.div_(torch.tensor([1.0, 2.0, 4.0])),
+    }[case[0]]
+    data = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    xe = engine.tensor(data, requires_grad=True)
+    xt = torch.tensor(data, requires_grad=True)
+    ye, yt = xe * 1, xt * 1  # MulBackward0 by a number saves nothing the in-place op touches
+    fn(ye)
+    fn_t(yt)
+    assert type(ye.grad_fn).__name__ == type(yt.grad_fn).__name__
+    (ye * ye).sum().backward()
+    (yt * yt).sum().backward()
+    assert_close(xe.grad, xt.grad)
+
+
+def test_inplace_chain_on_a_non_leaf_sums_both_paths():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h += 1
+    assert type(h.grad_fn).__name__ == "AddBackward0"
+    h.mul_(x)
+    h.sum().backward()
+    assert x.grad.tolist() == [3 * 1 + (3 * 1 + 1), 3 * 2 + (3 * 2 + 1)]
+
+
+def test_setitem_on_a_non_leaf_is_recorded():
+    x = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 1
+    h[0] = 10.0
+    assert type(h.grad_fn).__name__ == "CopySlices"
+    h.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0]
+
+
+def test_copy_and_fill_keep_infinities_out_of_the_result():
+    t = engine.tensor([float("inf"), 2.0])
+    t.copy_(engine.tensor([1.0, 3.0]))
+    assert t.tolist() == [1.0, 3.0]
+    x = engine.tensor([float("inf"), 1.0], requires_grad=True)
+    y = x * 1
+    y.fill_(0.0)
+    assert y.tolist() == [0.0, 0.0]
+    w = engine.tensor([1.0, 2.0], requires_grad=True)
+    z = engine.zeros(2) + 0
+    z.copy_(w * 3)
+    z.sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]

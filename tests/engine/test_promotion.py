@@ -1,0 +1,103 @@
+"""Type promotion as in PyTorch: the result dtype of mixed int/float/bool and float32/float64
+operands, with Python scalars and 0-d tensors (which do not widen a same-kind tensor).
+
+Each row says what torch 2.13 gives; the oracle test checks the table against torch itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import engine
+from engine.testing import assert_close
+
+
+def _i(T):
+    return T.tensor([1, 2, 3])
+
+
+def _f(T):
+    return T.tensor([1.0, 2.0, 3.0])
+
+
+def _d(T):
+    return T.tensor([1.0, 2.0, 3.0], dtype=T.float64)
+
+
+def _b(T):
+    return T.tensor([True, False, True])
+
+
+PROMOTIONS = [
+    # id, fn(lib), dtype, values
+    ("int*float_scalar", lambda T: _i(T) * 2.5, "float32", [2.5, 5.0, 7.5]),
+    ("int/int", lambda T: _i(T) / _i(T), "float32", [1.0, 1.0, 1.0]),
+    ("int/int_scalar", lambda T: _i(T) / 2, "float32", [0.5, 1.0, 1.5]),
+    ("f32*f64_0d", lambda T: _f(T) * T.tensor(2.0, dtype=T.float64), "float32", [2.0, 4.0, 6.0]),
+    ("f64_0d+f32", lambda T: T.tensor(2.0, dtype=T.float64) + _f(T), "float32", [3.0, 4.0, 5.0]),
+    ("f32+f64", lambda T: _f(T) + _d(T), "float64", [2.0, 4.0, 6.0]),
+    ("int+int", lambda T: _i(T) + _i(T), "int64", [2, 4, 6]),
+    ("int*int_scalar", lambda T: _i(T) * 2, "int64", [2, 4, 6]),
+    ("int+f32", lambda T: _i(T) + _f(T), "float32", [2.0, 4.0, 6.0]),
+    ("f64*float_scalar", lambda T: _d(T) * 2.5, "float64", [2.5, 5.0, 7.5]),
+    ("f32*int_0d", lambda T: _f(T) * T.tensor(2), "float32", [2.0, 4.0, 6.0]),
+    ("int_0d*f32", lambda T: T.tensor(3) * _f(T), "float32", [3.0, 6.0, 9.0]),
+    ("f32_0d*int", lambda T: T.tensor(2.5) * _i(T), "float32", [2.5, 5.0, 7.5]),
+    ("f64_0d*int", lambda T: T.tensor(2.5, dtype=T.float64) * _i(T), "float64", [2.5, 5.0, 7.5]),
+    ("int-float_scalar", lambda T: _i(T) - 1.0, "float32", [0.0, 1.0, 2.0]),
+    ("float_scalar-int", lambda T: 2.5 - _i(T), "float32", [1.5, 0.5, -0.5]),
+    ("int**2", lambda T: _i(T) ** 2, "int64", [1, 4, 9]),
+    ("int**0.5", lambda T: _i(T) ** 0.5, "float32", [1.0, 2**0.5, 3**0.5]),
+    ("neg_int", lambda T: -_i(T), "int64", [-1, -2, -3]),
+    ("int_sum", lambda T: _i(T).sum(), "int64", 6),
+    ("bool_sum", lambda T: _b(T).sum(), "int64", 2),
+    ("bool+int_scalar", lambda T: _b(T) + 1, "int64", [2, 1, 2]),
+    ("bool*float_scalar", lambda T: _b(T) * 1.5, "float32", [1.5, 0.0, 1.5]),
+    ("int<float_scalar", lambda T: _i(T) < 2.5, "bool", [True, True, False]),
+    ("int==f32", lambda T: _i(T) == _f(T), "bool", [True, True, True]),
+    ("int_exp", lambda T: _i(T).exp(), "float32", None),
+    ("int_sqrt", lambda T: _i(T).sqrt(), "float32", [1.0, 2**0.5, 3**0.5]),
+    ("int@int", lambda T: _i(T) @ _i(T), "int64", 14),
+    ("int_max", lambda T: _i(T).max(), "int64", 3),
+    ("maximum_int_f32", lambda T: T.maximum(_i(T), _f(T)), "float32", [1.0, 2.0, 3.0]),
+    ("cat_f32_f64", lambda T: T.cat([_f(T), _d(T)]), "float64", [1.0, 2.0, 3.0] * 2),
+    ("cat_int_f32", lambda T: T.cat([_i(T), _f(T)]), "float32", [1.0, 2.0, 3.0] * 2),
+    ("stack_int_f32", lambda T: T.stack([_i(T), _f(T)]), "float32", [[1.0, 2.0, 3.0]] * 2),
+    ("where_f32_f64", lambda T: T.where(_b(T), _f(T), _d(T)), "float64", [1.0, 2.0, 3.0]),
+    ("where_int_scalar", lambda T: T.where(_b(T), _i(T), 2.5), "float32", [1.0, 2.5, 3.0]),
+]
+
+
+@pytest.mark.parametrize("case", PROMOTIONS, ids=lambda c: c[0])
+def test_result_dtype(case):
+    _, fn, dtype, values = case
+    out = fn(engine)
+    assert out.dtype == getattr(engine, dtype), f"got {out.dtype}, expected engine.{dtype}"
+    if values is not None:
+        assert_close(out, engine.tensor(values, dtype=getattr(engine, dtype)))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case", PROMOTIONS, ids=lambda c: c[0])
+def test_result_dtype_matches_torch(case, torch):
+    _, fn, dtype, _ = case
+    expected = fn(torch)
+    assert str(expected.dtype) == f"torch.{dtype}"  # the table says what torch does
+    assert_close(fn(engine), expected)
+
+
+def test_float_results_of_int_inputs_can_require_grad():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = x * engine.tensor([3, 4])  # int operand: promoted, no grad for it
+    assert y.dtype == engine.float32 and y.requires_grad
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_gradient_keeps_each_leaf_dtype():
+    """f32 + f64 -> f64 forward; each leaf's grad has the leaf's own dtype."""
+    a = engine.tensor([1.0, 2.0], requires_grad=True)
+    b = engine.tensor([3.0, 4.0], dtype=engine.float64, requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == engine.float32 and b.grad.dtype == engine.float64
+    assert a.grad.tolist() == [3.0, 4.0] and b.grad.tolist() == [1.0, 2.0]
