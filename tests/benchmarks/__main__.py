@@ -61,7 +61,7 @@ def main(argv=None):
                   f"{to_torch:>8.2f}  {mark}", flush=True)
     if not args.only or "M" in args.only:
         plain, ckpt, equal = memory.m1_checkpoint_memory(
-            *((16, 64, 64, 4) if args.quick else (64, 256, 512, 8)))
+            *((16, 64, 64, 4) if args.quick else (64, 128, 2048, 8)))
         growth = memory.m2_steady_memory(*((100, 50) if args.quick else (1000, 200)))
         report["M1 checkpoint memory"] = {"plain_bytes": plain, "checkpointed_bytes": ckpt,
                                           "ratio": ckpt / plain, "gradients_equal": equal}

@@ -29,7 +29,7 @@ def _forward(engine, ws, x, every):
     return h.sum()
 
 
-def m1_checkpoint_memory(depth=64, width=256, batch=512, every=8):
+def m1_checkpoint_memory(depth=64, width=128, batch=2048, every=8):
     """Peak traced memory of forward+backward, with checkpoints every ``every`` layers vs none;
     returns (peak_plain, peak_checkpointed, gradients_equal)."""
     import engine
