@@ -72,3 +72,12 @@ class cuda:  # noqa: N801 - PyTorch's spelling: engine.cuda.is_available()
 
 __version__ = "0.1.0"
 from . import nn, optim  # noqa: E402  (last: they use everything above)
+
+
+def __getattr__(name):
+    # engine.viz needs the graphviz package, which the core does not: load it on first use.
+    if name == "viz":
+        import importlib
+
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

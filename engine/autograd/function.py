@@ -148,9 +148,11 @@ class BackwardFunction(Node):
     def _release(self):
         saved = self._saved
         if saved is not None and saved is not _FREED:
-            # Only saved tensors are freed; saved Python numbers stay, as in PyTorch.
+            # Anything saved is freed (PyTorch saves a number operand, as in x * 2, as a
+            # tensor, so a second backward through it fails there too); a node that saved
+            # nothing (x + 1) can run again.
             for entry in saved:
-                if entry[0]:
+                if entry[0] or entry[1] is not None:
                     self._saved = _FREED
                     return
 
