@@ -4,7 +4,7 @@
 
 PYTHON ?= python3
 VENV ?= .venv
-LAB_NOTEBOOK ?= course/00-welcome.ipynb
+LAB_NOTEBOOK ?= course/01-why-gradients.ipynb
 PYTEST_ARGS ?=
 
 VPY := $(VENV)/bin/python
@@ -13,10 +13,11 @@ COURSE_STAMP := $(VENV)/.gradbook-course.stamp
 BENCH_STAMP := $(VENV)/.gradbook-bench.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install-test install-course install-bench graphviz test lab bench lint clean
+.PHONY: help venv install-test install-course install-bench graphviz chromium test lab release bench lint clean
 
 help:
 	@echo "make lab      install the course extras and open the course in JupyterLab"
+	@echo "make release  regenerate course/ from solutions/ (gradbook release, then validate)"
 	@echo "make test     install the test extras (with PyTorch as the oracle) and run the tests"
 	@echo "make bench    run the benchmarks (tests/benchmarks)"
 	@echo "make lint     ruff check"
@@ -42,7 +43,7 @@ $(VPY):
 
 # --- installs (re-run only when pyproject.toml changes) --------------------------------------
 
-install-test: $(TEST_STAMP) graphviz
+install-test: $(TEST_STAMP) graphviz chromium
 
 $(TEST_STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install --quiet -e ".[test,oracle]"
@@ -80,15 +81,37 @@ graphviz:
 	  echo "Continuing without it."; \
 	fi
 
+# The end-to-end test drives Debian's Chromium (Playwright's own browser download needs the
+# internet). Installed with apt-get when we are root; elsewhere that one test is skipped and
+# says how to install it.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u 2>/dev/null)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Chromium (for the end-to-end browser test) with apt-get..."; \
+	  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then \
+	    echo "WARNING: apt-get could not install chromium; the browser test will be skipped."; \
+	  fi; \
+	else \
+	  echo "NOTE: chromium is not installed; the end-to-end browser test will be skipped."; \
+	  echo "  Debian/Ubuntu:  sudo apt-get install chromium"; \
+	fi
+
 # --- the two commands ------------------------------------------------------------------------
 
 test: install-test
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
+# JupyterLab serves course/ (the notebooks students open) and opens $(LAB_NOTEBOOK) in it.
 lab: install-course
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(LAB_NOTEBOOK)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter lab --ServerApp.root_dir=course \
+	  $$(if [ "$$(id -u)" = 0 ]; then echo --allow-root; fi) $(LAB_NOTEBOOK)
 
 # --- the rest --------------------------------------------------------------------------------
+
+release: install-test
+	$(VENV)/bin/gradbook release
+	$(VENV)/bin/gradbook validate
 
 bench:
 	@if [ -d tests/benchmarks ]; then \

@@ -1,0 +1,7 @@
+"""``python -m graders`` is the ``gradbook`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
