@@ -15,27 +15,8 @@ def _index(idx, size):
     return idx % size
 
 
-class Sequential(Module):
-    """``Sequential(m1, m2, ...)`` or ``Sequential(OrderedDict(name=module))``; ``forward``
-    passes the input through each module in turn."""
-
-    def __init__(self, *args):
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for key, module in args[0].items():
-                self.add_module(key, module)
-        else:
-            for idx, module in enumerate(args):
-                self.add_module(str(idx), module)
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[_index(idx, len(self))]
-
-    def __setitem__(self, idx, module):
-        key = list(self._modules)[_index(idx, len(self))]
-        setattr(self, key, module)
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules kept in order under "0", "1", ..."""
 
     def __delitem__(self, idx):
         keys = list(self._modules)
@@ -56,6 +37,29 @@ class Sequential(Module):
     def append(self, module):
         self.add_module(str(len(self)), module)
         return self
+
+
+class Sequential(_ModuleSequence):
+    """``Sequential(m1, m2, ...)`` or ``Sequential(OrderedDict(name=module))``; ``forward``
+    passes the input through each module in turn."""
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for key, module in args[0].items():
+                self.add_module(key, module)
+        else:
+            for idx, module in enumerate(args):
+                self.add_module(str(idx), module)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[_index(idx, len(self))]
+
+    def __setitem__(self, idx, module):
+        key = list(self._modules)[_index(idx, len(self))]
+        setattr(self, key, module)
 
     def extend(self, sequential):
         for module in sequential:
@@ -81,7 +85,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered so that their parameters are the owner's; no forward."""
 
     def __init__(self, modules=None):
@@ -97,27 +101,8 @@ class ModuleList(Module):
     def __setitem__(self, idx, module):
         setattr(self, str(_index(idx, len(self))), module)
 
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [str(_index(idx, len(self)))]:
-            delattr(self, key)
-        modules = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self._modules[str(i)] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __iadd__(self, modules):
         return self.extend(modules)
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         offset = len(self)
