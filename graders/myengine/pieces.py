@@ -58,6 +58,15 @@ PIECES = {p.name: p for p in [
                     ("tests/engine/test_backward.py", "tests/engine/test_training.py"))),
     Piece("run_backward", "03", "the backward loop: run each node, sum what meets",
           check="graders.checks.ch03:run_backward"),
+    # --- chapter 04 ---
+    # --- chapter 05 ---
+    # --- chapter 06 ---
+    # --- chapter 07 ---
+    # --- chapter 08 ---
+    # --- chapter 09 ---
+    # --- chapter 10 ---
+    # --- chapter 11 ---
+    # --- chapter 12 ---
 ]}
 
 
