@@ -13,13 +13,14 @@ COURSE_STAMP := $(VENV)/.gradbook-course.stamp
 BENCH_STAMP := $(VENV)/.gradbook-bench.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install-test install-course install-bench graphviz chromium test lab release bench lint clean
+.PHONY: help venv install-test install-course install-bench graphviz chromium compiler test lab release bench speedups lint clean
 
 help:
 	@echo "make lab      install the course extras and open the course in JupyterLab"
 	@echo "make release  regenerate course/ from solutions/ (gradbook release, then validate)"
 	@echo "make test     install the test extras (with PyTorch as the oracle) and run the tests"
-	@echo "make bench    run the benchmarks (tests/benchmarks)"
+	@echo "make bench    run the benchmarks (tests/benchmarks), on the compiled engine"
+	@echo "make speedups compile the engine's hot modules with Cython (optional; pure Python otherwise)"
 	@echo "make lint     ruff check"
 	@echo "make clean    remove build artifacts (keeps $(VENV))"
 
@@ -99,8 +100,12 @@ chromium:
 
 # --- the two commands ------------------------------------------------------------------------
 
+# Everything on the pure-Python engine (the reference the course teaches), then the engine's
+# own suite and the quick benchmarks again on its compiled build (make speedups).
 test: install-test
-	$(VPY) -m pytest $(PYTEST_ARGS)
+	GRADBOOK_PURE=1 $(VPY) -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory speedups
+	GRADBOOK_EXPECT_COMPILED=1 $(VPY) -m pytest -q tests/engine tests/benchmarks
 
 # JupyterLab serves course/ (the notebooks students open) and opens $(LAB_NOTEBOOK) in it.
 lab: install-course
@@ -113,9 +118,28 @@ release: install-test
 	$(VENV)/bin/gradbook release
 	$(VENV)/bin/gradbook validate
 
+# The engine compiled with Cython, from the unchanged sources: engine/_compiled/ (ignored by
+# git; loaded only while the sources are unchanged; GRADBOOK_PURE=1 turns it off).
+speedups: compiler | $(VPY)
+	@$(VPY) -c "import Cython" 2>/dev/null || $(VPY) -m pip install --quiet -e ".[speedups]"
+	$(VPY) -m engine._compile
+
+compiler:
+	@if command -v cc >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u 2>/dev/null)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing a C compiler (for make speedups) with apt-get..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc python3-dev >/dev/null; \
+	else \
+	  echo "make speedups needs a C compiler and the Python headers:"; \
+	  echo "  Debian/Ubuntu:  sudo apt-get install gcc python3-dev"; \
+	  echo "  macOS:          xcode-select --install"; \
+	  exit 1; \
+	fi
+
 bench:
 	@if [ -d tests/benchmarks ]; then \
-	  $(MAKE) --no-print-directory install-bench && $(VPY) -m tests.benchmarks; \
+	  $(MAKE) --no-print-directory install-bench speedups && $(VPY) -m tests.benchmarks; \
 	else \
 	  echo "There are no benchmarks yet (tests/benchmarks does not exist)."; \
 	fi

@@ -8,6 +8,10 @@
 
 from __future__ import annotations
 
+from . import _speedups
+
+_speedups.activate()  # compiled copies of unchanged hot modules, when built (make speedups)
+
 # Order matters: autograd (which loads Tensor on its way), then the ops that use both.
 from . import (
     _tensor_ops,

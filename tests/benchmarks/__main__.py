@@ -32,7 +32,11 @@ def main(argv=None):
         import torch
 
         torch.set_num_threads(1)
-    print(f"libraries: {', '.join(libs)}; python {platform.python_version()}", flush=True)
+    from engine import _speedups
+
+    engine_kind = _speedups.status()
+    print(f"libraries: {', '.join(libs)}; python {platform.python_version()}; "
+          f"engine: {engine_kind}", flush=True)
     report, failures = {}, []
     header = f"{'workload':<28} {'library':<10} {'median':>10} {'x numpy':>8} {'x torch':>8}  target"
     print(header)
@@ -73,7 +77,7 @@ def main(argv=None):
             failures.append("M1: checkpointed gradients differ")
     os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
     with open(args.json, "w") as f:
-        json.dump({"libraries": libs, "quick": args.quick, "results": report}, f, indent=2)
+        json.dump({"libraries": libs, "engine": engine_kind, "quick": args.quick, "results": report}, f, indent=2)
     for failure in failures:
         print("FAILED:", failure, file=sys.stderr)
     return 1 if failures else 0

@@ -1,0 +1,94 @@
+"""Compile the engine's hot modules with Cython: ``python -m engine._compile`` (``make speedups``).
+
+The modules are compiled as they are (no Cython-specific code in the engine), into
+``engine/_compiled/``, with a manifest of each source's hash; ``engine._speedups`` loads a
+compiled module only while its source is unchanged. Needs Cython and a C compiler (the
+``speedups`` extra, and gcc with the Python headers). ``--clean`` removes the build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+from ._speedups import COMPILED_DIR, MANIFEST, PACKAGE_DIR, source_hash
+
+# The modules on the hot paths of recording, backward and the ops (measured, NOTES.md).
+# Not compiled: viz, nn and optim (their time is in NumPy), testing, and every __init__.
+MODULES = [
+    "_tensor.py", "_tensor_ops.py", "_functions.py", "creation.py", "dtypes.py", "backend.py",
+    "autograd/function.py", "autograd/engine_loop.py", "autograd/grad_mode.py",
+    "autograd/graph.py", "ops/dual.py", "ops/unary.py", "ops/binary.py", "ops/reduce.py",
+    "ops/movement.py", "ops/linalg.py", "ops/conversion.py",
+]
+
+
+def _module_name(rel: str) -> str:
+    return "engine." + rel[: -len(".py")].replace("/", ".")
+
+
+def build(jobs: int = 2) -> dict:
+    try:
+        from Cython.Build import cythonize
+        from setuptools import Extension, setup
+    except ImportError as exc:
+        raise SystemExit(f"engine._compile needs Cython and setuptools ({exc}); install them "
+                         "with: pip install -e '.[speedups]'") from None
+    if not Path(sysconfig.get_paths()["include"], "Python.h").exists():
+        raise SystemExit("engine._compile needs the Python headers (Python.h); on Debian/Ubuntu: "
+                         "apt-get install python3-dev")
+    clean()
+    with tempfile.TemporaryDirectory(prefix="engine-compile-") as tmp:
+        # A copy of the package tree, so the build writes nothing next to the sources.
+        tree = Path(tmp) / "engine"
+        shutil.copytree(PACKAGE_DIR, tree, ignore=shutil.ignore_patterns(
+            "_compiled", "__pycache__", "*.so"))
+        extensions = [Extension(_module_name(rel), [str(tree / rel)]) for rel in MODULES]
+        compiled = cythonize(extensions, language_level=3, nthreads=jobs, quiet=True,
+                             compiler_directives={"binding": True, "embedsignature": True})
+        setup(name="engine-compiled", ext_modules=compiled, packages=[], py_modules=[],
+              script_args=["build_ext", "--build-lib", f"{tmp}/lib", "--build-temp",
+                           f"{tmp}/temp", "--parallel", str(jobs)])
+        modules = {}
+        for rel in MODULES:
+            stem = Path(rel).with_suffix("")
+            built = next(Path(tmp, "lib", "engine").glob(f"{stem}.*[.]so"), None) or next(
+                Path(tmp, "lib", "engine").glob(f"{stem}.*[.]pyd"))
+            target = COMPILED_DIR / built.relative_to(Path(tmp, "lib", "engine"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(built, target)
+            modules[_module_name(rel)] = {
+                "source": f"engine/{rel}", "extension": str(target.relative_to(COMPILED_DIR)),
+                "sha256": source_hash(PACKAGE_DIR / rel)}
+    manifest = {"python": sys.implementation.cache_tag, "modules": modules}
+    MANIFEST.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return manifest
+
+
+def clean() -> None:
+    if COMPILED_DIR.exists():
+        shutil.rmtree(COMPILED_DIR)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine._compile", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clean", action="store_true", help="remove the compiled modules")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel compiler processes")
+    args = parser.parse_args(argv)
+    if args.clean:
+        clean()
+        print(f"removed {COMPILED_DIR}")
+        return 0
+    manifest = build(args.jobs)
+    print(f"compiled {len(manifest['modules'])} modules into {COMPILED_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""The optional compiled modules (engine._speedups): loaded only while fresh, off on request.
+
+`make test` runs the engine suite twice: on the pure-Python engine, then on the compiled one
+(with GRADBOOK_EXPECT_COMPILED=1, so a build that silently failed is a test failure).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine import _speedups
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _status_in_subprocess(**env) -> str:
+    environ = {k: v for k, v in os.environ.items() if k not in ("GRADBOOK_PURE",)}
+    environ.update(env)
+    out = subprocess.run([sys.executable, "-c", "import engine, engine._speedups as s; "
+                          "print(s.status())"], cwd=ROOT, env=environ, capture_output=True,
+                         text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_this_run_uses_the_engine_it_says():
+    status = _speedups.status()
+    if os.environ.get("GRADBOOK_EXPECT_COMPILED"):
+        assert status.startswith("compiled"), status
+        assert engine.autograd.function.__file__.endswith(".so")
+        assert engine._tensor.__file__.endswith(".so")
+    elif os.environ.get("GRADBOOK_PURE"):
+        assert status.startswith("pure Python (off"), status
+        assert engine.autograd.function.__file__.endswith(".py")
+
+
+def test_pure_on_request():
+    assert _status_in_subprocess(GRADBOOK_PURE="1") == "pure Python (off (GRADBOOK_PURE is set))"
+
+
+@pytest.mark.skipif(not _speedups.MANIFEST.exists(), reason="not built: run `make speedups`")
+def test_a_fresh_build_is_loaded():
+    assert _status_in_subprocess().startswith("compiled (")
+
+
+def _fake_build(tmp_path, monkeypatch, sha):
+    compiled = tmp_path / "_compiled"
+    (compiled / "autograd").mkdir(parents=True)
+    ext = compiled / "autograd" / "graph.fake.so"
+    ext.write_bytes(b"not really compiled")
+    manifest = {"python": sys.implementation.cache_tag, "modules": {
+        "engine.autograd.graph": {"source": "engine/autograd/graph.py",
+                                  "extension": "autograd/graph.fake.so", "sha256": sha}}}
+    (compiled / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(_speedups, "COMPILED_DIR", compiled)
+    monkeypatch.setattr(_speedups, "MANIFEST", compiled / "manifest.json")
+    monkeypatch.setattr(_speedups, "_state", {"active": {}, "stale": [], "reason": "-"})
+    monkeypatch.delenv("GRADBOOK_PURE", raising=False)
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+
+
+def test_a_stale_build_is_ignored_with_a_warning(tmp_path, monkeypatch):
+    _fake_build(tmp_path, monkeypatch, sha="0" * 64)  # not the source's hash: edited since
+    finders = len(sys.meta_path)
+    with pytest.warns(UserWarning, match=r"engine\.autograd\.graph are out of date.*make speedups"):
+        _speedups.activate()
+    assert len(sys.meta_path) == finders
+    assert _speedups._state["stale"] == ["engine.autograd.graph"]
+
+
+def test_a_fresh_entry_is_found_by_the_finder(tmp_path, monkeypatch):
+    source = ROOT / "engine" / "autograd" / "graph.py"
+    _fake_build(tmp_path, monkeypatch, sha=_speedups.source_hash(source))
+    _speedups.activate()
+    finder = sys.meta_path[0]
+    spec = finder.find_spec("engine.autograd.graph")
+    assert spec is not None and spec.origin.endswith("graph.fake.so")
+    assert finder.find_spec("engine.autograd.function") is None
+
+
+def test_a_build_for_another_python_is_ignored(tmp_path, monkeypatch):
+    _fake_build(tmp_path, monkeypatch, sha="0" * 64)
+    manifest = json.loads(_speedups.MANIFEST.read_text())
+    manifest["python"] = "cpython-00"
+    _speedups.MANIFEST.write_text(json.dumps(manifest))
+    _speedups.activate()
+    assert _speedups._state["active"] == {} and "cpython-00" in _speedups._state["reason"]
