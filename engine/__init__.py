@@ -67,12 +67,7 @@ def is_floating_point(input):  # noqa: A002
     return input.is_floating_point()
 
 
-class cuda:  # noqa: N801 - PyTorch's spelling: engine.cuda.is_available()
-    """``engine.cuda.is_available()`` and the reason when it is not."""
-
-    is_available = staticmethod(backend.is_cuda_available)
-    unavailable_reason = staticmethod(backend.cuda_unavailable_reason)
-
+from . import cuda  # noqa: E402  (engine.cuda.is_available(), .synchronize(), as torch.cuda)
 
 __version__ = "0.1.0"
 from . import nn, optim  # noqa: E402  (last: they use everything above)

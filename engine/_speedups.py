@@ -53,7 +53,8 @@ def _read_manifest() -> dict:
     except (OSError, ValueError):
         return {}
     if manifest.get("python") != sys.implementation.cache_tag:
-        _state["reason"] = f"built for {manifest.get('python')}, this is {sys.implementation.cache_tag}"
+        built_for, this = manifest.get("python"), sys.implementation.cache_tag
+        _state["reason"] = f"built for {built_for}, this is {this}"
         return {}
     return manifest.get("modules", {})
 

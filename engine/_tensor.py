@@ -63,6 +63,9 @@ _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place
 _VIEW_INPLACE = (
     "a view of a leaf Variable that requires grad is being used in an in-place operation."
 )
+_INFERENCE_REQUIRES_GRAD = (
+    "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
+)
 
 
 class Tensor(TensorOps):
@@ -132,6 +135,8 @@ class Tensor(TensorOps):
 
     @property
     def _version(self):
+        if self._inference:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
 
     @property
@@ -165,6 +170,8 @@ class Tensor(TensorOps):
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients"
             )
+        if value and self._inference and not _state.inference:
+            raise RuntimeError(_INFERENCE_REQUIRES_GRAD)
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -172,6 +179,8 @@ class Tensor(TensorOps):
             self.requires_grad = False  # raises PyTorch's error
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and self._inference and not _state.inference:
+            raise RuntimeError(_INFERENCE_REQUIRES_GRAD)
         if self.grad_fn is None:
             self._requires_grad = bool(requires_grad)
         return self
@@ -202,6 +211,12 @@ class Tensor(TensorOps):
                 raise RuntimeError("assigned grad has data of a different size")
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError("assigned grad has data of a different type")
+            if type(value._data) is not type(self._data) and value.device != self.device:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with device type '{value.device.type}' to "
+                    f"a tensor with device type '{self.device.type}'. Please ensure that the "
+                    "gradient and the tensor are on the same device"
+                )
         self._grad = value
 
     @property
@@ -294,19 +309,20 @@ class Tensor(TensorOps):
         return backend.to_device(self._data, backend.CPU).tolist()
 
     def numpy(self, *, force=False):
+        data = self._data
+        if type(data) is not _ndarray and self.device.type != "cpu":
+            if force:
+                return backend.to_device(data, backend.CPU)
+            raise TypeError(  # checked first, as in PyTorch
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
         if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
-        if self.device.type != "cpu":
-            if force:
-                return backend.to_device(self._data, backend.CPU)
-            raise TypeError(
-                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
-                "copy the tensor to host memory first."
-            )
-        return self._data
+        return data
 
     def __array__(self, dtype=None, copy=None):
         arr = self.detach().numpy()
@@ -407,8 +423,10 @@ class Tensor(TensorOps):
         return (self[i] for i in range(len(self._data)))
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (self.detach().numpy() if self.device.type == "cpu" else self.cpu()._data,
-                           self._requires_grad))
+        # Pickled through host memory; unpickled on the same device, as PyTorch does.
+        dev = self.device
+        return (_rebuild, (backend.to_device(self._data, backend.CPU), self._requires_grad,
+                           None if dev.type == "cpu" else str(dev)))
 
     # -- in-place machinery --------------------------------------------------------------
     def _bump(self):
@@ -483,13 +501,16 @@ class Tensor(TensorOps):
                                     or (isinstance(other, Tensor) and other._requires_grad))):
             self._check_inplace()
             raw = other._data if isinstance(other, Tensor) else other
+            if type(raw) is not type(self._data) and backend.is_array(raw):
+                raw = _operand_on(self, other)
+            if type(self._data) is not _ndarray:  # CuPy's own ufunc, not NumPy's dispatch
+                ufunc = getattr(backend.array_module(self._data), ufunc.__name__)
             try:
                 ufunc(self._data, raw, out=self._data, casting="same_kind")
             except ValueError:
                 shape = getattr(raw, "shape", ())
-                xp = backend.array_module(self._data)
                 try:
-                    full = xp.broadcast_shapes(self._data.shape, shape)
+                    full = numpy.broadcast_shapes(self._data.shape, shape)
                 except ValueError:
                     full = None
                 if full is None:  # not broadcastable at all: PyTorch's binary-op message
@@ -501,7 +522,8 @@ class Tensor(TensorOps):
             except TypeError as exc:  # e.g. an int tensor += a float
                 if "Cannot cast" not in str(exc) and "same_kind" not in str(exc):
                     raise
-                result = from_numpy_dtype(numpy.result_type(self._data, raw))
+                result = from_numpy_dtype(numpy.result_type(
+                    self._data.dtype, getattr(raw, "dtype", raw)))
                 raise RuntimeError(
                     f"result type {result._legacy.replace('Tensor', '')} can't be cast to "
                     f"the desired output type {self.dtype._legacy.replace('Tensor', '')}"
@@ -545,6 +567,8 @@ class Tensor(TensorOps):
 
         src = src if isinstance(src, Tensor) else tensor(src)
         if _state.enabled and (self._requires_grad or src._requires_grad):
+            if type(src._data) is not type(self._data) and src.device != self.device:
+                src = src.to(self.device)  # copy_ moves between devices, differentiably
             return self._inplace(Copy.apply, src)
         self._check_inplace()
         self._data[...] = backend.to_device(src._data, self.device)
@@ -555,12 +579,14 @@ class Tensor(TensorOps):
         return self.fill_(0)
 
     def fill_(self, value):
-        from .ops.movement import Fill
-
         self._check_inplace()
         if _state.enabled and self._requires_grad:
+            from .ops.movement import Fill
+
             return self._inplace(Fill.apply, value)
-        self._data[...] = value._data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            value = backend.to_device(value._data, self.device)
+        self._data[...] = value
         self._bump()
         return self
 
@@ -579,8 +605,10 @@ class Tensor(TensorOps):
     def __setitem__(self, key, value):
         from .ops.movement import IndexPut, normalize_setitem_key
 
-        key = normalize_setitem_key(key)
+        key = normalize_setitem_key(key, self)
         raw = value._data if isinstance(value, Tensor) else value
+        if type(raw) is not type(self._data) and backend.is_array(raw):
+            raw = backend.to_device(raw, self.device)  # x[i] = v copies v over, as copy_ does
         self._check_inplace()
         if _state.enabled and (
             self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
@@ -588,7 +616,7 @@ class Tensor(TensorOps):
             old = make_tensor(self._data.copy(), self._requires_grad, self.grad_fn,
                               self._output_nr)
             value = value if isinstance(value, Tensor) else tensor(raw, dtype=self.dtype)
-            result = IndexPut.apply(old, key, value.to(self.dtype))
+            result = IndexPut.apply(old, key, value.to(self.dtype, self.device))
             self._data[...] = result._data
             self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, 0, True
         else:
@@ -605,6 +633,16 @@ class _Shaped:
 
     def __init__(self, shape):
         self.shape = tuple(shape)
+
+
+def _operand_on(self, other):
+    """``other``'s data for an in-place op on ``self``, on ``self``'s device: a CPU 0-d tensor
+    is moved to ``self``'s GPU (PyTorch treats it as a scalar); any other mix is PyTorch's
+    error."""
+    raw = other._data if isinstance(other, Tensor) else other
+    if type(self._data) is _ndarray:  # nothing is moved to the CPU
+        raise backend.same_device_error(backend.device_of(raw), backend.CPU)
+    return backend.common_device([self._data, raw])[1][1]
 
 
 def _region_of(base, view):
@@ -625,8 +663,8 @@ def _region_of(base, view):
     return xp.unravel_index(flat.copy(), base.shape)
 
 
-def _rebuild(array, requires_grad):
-    return tensor(array, requires_grad=requires_grad)
+def _rebuild(array, requires_grad, device=None):
+    return tensor(array, device=device, requires_grad=requires_grad)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):

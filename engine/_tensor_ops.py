@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from numbers import Number
 
+from . import backend
+
 U = B = R = M = L = C = None  # engine.ops.unary, binary, reduce, movement, linalg, conversion
 
 
@@ -28,13 +30,24 @@ def _bind():
 
 def _operand(x):
     """Arrays and lists become tensors; tensors and Python numbers pass through."""
-    if isinstance(x, (Tensor, Number)):
+    if type(x) is float or type(x) is int or isinstance(x, (Tensor, Number)):
         return x
     return tensor(x)
 
 
-def _raw(x):
-    return getattr(x, "_data", x)
+def _pair(self, other):
+    """The raw operands of ``self <op> other`` for the ops computed on arrays directly
+    (comparisons, bitwise, ``//``, ``%``), on one device: a CPU 0-d tensor joins the other
+    operand's GPU, as PyTorch does with scalars; any other mix is PyTorch's error."""
+    a, b = self._data, getattr(other, "_data", other)
+    if type(b) is type(a) or not backend.is_array(b):
+        return a, b
+    return backend.common_device([a, b])[1]
+
+
+def _no_dims(dim):
+    """``dim=()`` or ``dim=[]``: for sum and mean, PyTorch reduces every dimension."""
+    return isinstance(dim, (tuple, list)) and len(dim) == 0
 
 
 def _shape_arg(shape):
@@ -112,22 +125,28 @@ class TensorOps:
 
     # Not differentiable (integer-valued results), as in PyTorch.
     def __floordiv__(self, other):
-        return _no_grad_result(self._data // _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a // b)
 
     def __rfloordiv__(self, other):
-        return _no_grad_result(_raw(other) // self._data)
+        a, b = _pair(self, other)
+        return _no_grad_result(b // a)
 
     def __mod__(self, other):
-        return _no_grad_result(self._data % _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a % b)
 
     def __and__(self, other):
-        return _no_grad_result(self._data & _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a & b)
 
     def __or__(self, other):
-        return _no_grad_result(self._data | _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a | b)
 
     def __xor__(self, other):
-        return _no_grad_result(self._data ^ _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a ^ b)
 
     def __invert__(self):
         return _no_grad_result(~self._data)
@@ -136,22 +155,28 @@ class TensorOps:
 
     # -- comparisons: bool tensors, never differentiable ---------------------------------
     def __eq__(self, other):
-        return _no_grad_result(self._data == _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a == b)
 
     def __ne__(self, other):
-        return _no_grad_result(self._data != _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a != b)
 
     def __lt__(self, other):
-        return _no_grad_result(self._data < _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a < b)
 
     def __le__(self, other):
-        return _no_grad_result(self._data <= _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a <= b)
 
     def __gt__(self, other):
-        return _no_grad_result(self._data > _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a > b)
 
     def __ge__(self, other):
-        return _no_grad_result(self._data >= _raw(other))
+        a, b = _pair(self, other)
+        return _no_grad_result(a >= b)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
@@ -168,10 +193,14 @@ class TensorOps:
         return _no_grad_result(self._data.all())
 
     def equal(self, other):
-        return self.shape == other.shape and bool((self._data == other._data).all())
+        if self.shape != other.shape:
+            return False
+        a, b = _pair(self, other)
+        return bool((a == b).all())
 
     def allclose(self, other, rtol=1e-05, atol=1e-08):
-        return bool(self._xp().allclose(self._data, _raw(other), rtol=rtol, atol=atol))
+        a, b = _pair(self, other)
+        return bool(self._xp().allclose(a, b, rtol=rtol, atol=atol))
 
     # -- elementwise functions -----------------------------------------------------------
     add = __add__
@@ -247,24 +276,28 @@ class TensorOps:
         return B.where(condition, self, _operand(other))
 
     def floor(self):
-        return _no_grad_result(self._xp().floor(self._data))
+        return U.Floor.apply(self)
 
     def ceil(self):
-        return _no_grad_result(self._xp().ceil(self._data))
+        return U.Ceil.apply(self)
 
     def round(self):
-        return _no_grad_result(self._xp().round(self._data))
+        return U.Round.apply(self)
 
     # -- reductions ----------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         np_dtype = dtype.np if dtype is not None else None
-        if dim is None:
-            return R.SumAll.apply(self, np_dtype)
+        if dim is None or _no_dims(dim):  # PyTorch: no dims listed reduces them all
+            if not keepdim:
+                return R.SumAll.apply(self, np_dtype)
+            dim = None
         return R.Sum.apply(self, R.normalize_dims(dim, self.ndim), keepdim, np_dtype)
 
     def mean(self, dim=None, keepdim=False):
-        if dim is None:
-            return R.MeanAll.apply(self)
+        if dim is None or _no_dims(dim):  # as sum
+            if not keepdim:
+                return R.MeanAll.apply(self)
+            dim = None
         return R.Mean.apply(self, R.normalize_dims(dim, self.ndim), keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
@@ -305,6 +338,9 @@ class TensorOps:
         if dim is None:
             return _no_grad_result(self._data.argmin())
         return _no_grad_result(self._data.argmin(axis=dim, keepdims=keepdim))
+
+    def logsumexp(self, dim, keepdim=False):
+        return R.LogSumExp.apply(self, R.normalize_dims(dim, self.ndim), keepdim)
 
     def norm(self, p=2, dim=None, keepdim=False):
         p = 2 if p == "fro" else p

@@ -60,19 +60,26 @@ class device:
 
 CPU = device("cpu")
 
+_cuda_reason = None  # cached once CUDA is known to work (asking the driver costs a call)
+
 
 def cuda_unavailable_reason():
     """None when ``device="cuda"`` works, otherwise a sentence saying why not."""
+    global _cuda_reason
+    if _cuda_reason == "":
+        return None
     if _cupy is None:
         return (
             f"{_cupy_error}. Install the gpu extra (pip install 'gradbook[gpu]', which brings "
-            "cupy-cuda12x; use cupy-cuda13x for CUDA 13) on a machine with an NVIDIA GPU."
+            "cupy-cuda12x; 'gradbook[gpu13]' brings cupy-cuda13x for CUDA 13) on a machine "
+            "with an NVIDIA GPU."
         )
     try:
         if _cupy.cuda.runtime.getDeviceCount() == 0:
             return "CuPy is installed but no CUDA GPU is visible."
     except Exception as exc:
         return f"CuPy is installed but CUDA is not usable ({exc})."
+    _cuda_reason = ""
     return None
 
 
@@ -80,11 +87,24 @@ def is_cuda_available():
     return cuda_unavailable_reason() is None
 
 
+def cupy_module():
+    """CuPy itself (raises, saying why, when ``device="cuda"`` is unavailable)."""
+    return module_for(device("cuda"))
+
+
+def _swap_cupy(module, error=None):
+    """Use ``module`` as CuPy (tests put a CPU stand-in here); returns what to restore."""
+    global _cupy, _cupy_error, _cuda_reason
+    previous = (_cupy, _cupy_error)
+    _cupy, _cupy_error, _cuda_reason = module, error, None
+    return previous
+
+
 def array_module(array):
     """``xp`` for an array: NumPy for NumPy arrays (and scalars), CuPy for CuPy arrays."""
     if type(array) is numpy.ndarray or _cupy is None:
         return numpy
-    return _cupy.get_array_module(array)
+    return _cupy if isinstance(array, _cupy.ndarray) else numpy
 
 
 def module_for(dev):
@@ -108,14 +128,54 @@ def to_device(array, dev):
     if dev.type == "cpu":
         if type(array) is numpy.ndarray:
             return array
-        return _cupy.asnumpy(array) if _cupy is not None else numpy.asarray(array)
+        if _cupy is not None and isinstance(array, _cupy.ndarray):
+            return _cupy.asnumpy(array)
+        return numpy.asarray(array)
     xp = module_for(dev)
+    if isinstance(array, xp.ndarray):
+        if array.device.id == dev.index:
+            return array
+        with xp.cuda.Device(dev.index):
+            return xp.array(array, copy=True)  # from another GPU
     with xp.cuda.Device(dev.index):
         return xp.asarray(array)
 
 
 def is_array(obj):
     return type(obj) is numpy.ndarray or (_cupy is not None and isinstance(obj, _cupy.ndarray))
+
+
+def synchronize(dev=None):
+    """Wait until everything queued on the GPU ``dev`` (default: the current one) has run.
+    CuPy launches kernels asynchronously: time GPU work only after this."""
+    xp = module_for(device("cuda") if dev is None else device(dev))
+    if dev is None:
+        xp.cuda.Device().synchronize()
+    else:
+        xp.cuda.Device(device(dev).index).synchronize()
+
+
+def same_device_error(first, second):
+    """PyTorch's error for an op whose tensors live on different devices."""
+    return RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{first} and {second}!"
+    )
+
+
+def common_device(arrays):
+    """The device an op on ``arrays`` runs on, and the arrays moved there: a CPU 0-d array
+    goes to the GPU (PyTorch treats it as a scalar); any other mix raises PyTorch's error."""
+    devices = [device_of(a) for a in arrays]
+    main = next((d for d in devices if d.type != "cpu"), devices[0])
+    moved = []
+    for a, d in zip(arrays, devices):
+        if d != main:
+            if d.type != "cpu" or getattr(a, "ndim", 0) != 0:
+                raise same_device_error(main, d)
+            a = to_device(a, main)
+        moved.append(a)
+    return main, moved
 
 
 numpy_module = numpy

@@ -79,26 +79,31 @@ def _has_array(data):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
-    """A new leaf tensor holding a copy of ``data``."""
+    """A new leaf tensor holding a copy of ``data`` (on ``device``; by default where ``data``
+    is: a tensor's or a CuPy array's device, else the CPU)."""
     if isinstance(data, Tensor):
-        arr = backend.to_device(data._data, backend.CPU).copy()
+        arr = data._data.copy()
     elif backend.is_array(data):
-        arr = backend.to_device(data, backend.CPU).copy()
+        arr = data.copy()
     else:
         arr = _infer(_unwrap(data) if _contains_tensor(data) else data)
     if dtype is not None:
         arr = arr.astype(_np_dtype(dtype))
-    dev = _device(device)
-    if dev.type != "cpu":
-        arr = backend.to_device(arr, dev)
+    if device is not None:
+        arr = backend.to_device(arr, backend.device(device))
     return _leaf(arr, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing its memory when it can (a tensor, a NumPy or a CuPy
+    array already of the asked dtype and device)."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     if isinstance(data, numpy.ndarray) and (dtype is None or _np_dtype(dtype) == data.dtype):
         return from_numpy(data) if device is None else tensor(data, device=device)
+    if (backend.is_array(data) and dtype is None
+            and (device is None or backend.device(device) == backend.device_of(data))):
+        return make_tensor(data)  # a CuPy array: shared, as torch.as_tensor shares it
     return tensor(data, dtype=dtype, device=device)
 
 

@@ -14,12 +14,20 @@ from __future__ import annotations
 
 import contextlib
 
+from ._tensor import Tensor
 from .autograd import engine_loop
 from .autograd.function import Function
-from .ops import binary, conversion, linalg, movement, reduce, unary
+from .ops import binary, conversion, dual, linalg, movement, reduce, unary
 
 _OP_MODULES = (unary, binary, reduce, movement, linalg, conversion)
-FUNCTIONS = {"topological_order": engine_loop}
+# sum_to undoes broadcasting: every gradient whose shape differs from its input's goes
+# through it (engine_loop checks what a backward returns; Expand's backward uses it too).
+FUNCTIONS = {"topological_order": engine_loop, "sum_to": dual}
+# detach is the method Tensor.detach: t.detach() calls the replacement with t.
+FUNCTIONS["detach"] = Tensor
+# accumulate_grad(leaf, grad) is AccumulateGrad's rule: every gradient a leaf receives in a
+# backward pass goes through it (see engine_loop.accumulate_grad).
+FUNCTIONS["accumulate_grad"] = engine_loop
 
 
 def pieces():

@@ -11,6 +11,7 @@ same here as there::
 
 ``assert_close`` accepts engine tensors, torch tensors, NumPy arrays and Python numbers.
 ``numerical_grad`` is the oracle that needs nothing but NumPy: central differences in float64.
+``fake_cuda()`` runs ``device="cuda"`` on a CPU stand-in for CuPy: device code, tested anywhere.
 
 This module imports only NumPy and the standard library (the engine imports it, not the other
 way round), so it works on any object that looks like a tensor.
@@ -22,7 +23,7 @@ import numbers
 
 import numpy
 
-__all__ = ["assert_close", "numerical_grad", "to_numpy", "tolerances"]
+__all__ = ["assert_close", "fake_cuda", "numerical_grad", "to_numpy", "tolerances"]
 
 _TOLERANCES = {  # dtype name -> (rtol, atol)
     "float16": (1e-3, 1e-5),
@@ -76,6 +77,8 @@ def to_numpy(value) -> numpy.ndarray:
     """
     if isinstance(value, numpy.ndarray):
         return value
+    if callable(getattr(value, "get", None)) and hasattr(value, "shape"):
+        return numpy.asarray(value.get())  # a CuPy array: copied from the GPU
     if hasattr(value, "detach") and hasattr(value, "numpy"):
         value = value.detach()
         if hasattr(value, "cpu"):
@@ -185,7 +188,7 @@ def numerical_grad(fn, *arrays, eps=1e-6):
     ``±eps`` at a time) to a number; the result is a list with one float64 array of each
     input's shape: ``(fn(.., x + eps e_i, ..) - fn(.., x - eps e_i, ..)) / (2 eps)``.
     """
-    arrays = [numpy.array(a, dtype=numpy.float64) for a in arrays]  # copies
+    arrays = [to_numpy(a).astype(numpy.float64) for a in arrays]  # copies, on the host
     grads = []
     for a in arrays:
         g = numpy.zeros_like(a)
@@ -200,3 +203,21 @@ def numerical_grad(fn, *arrays, eps=1e-6):
             gflat[i] = (plus - minus) / (2 * eps)
         grads.append(g)
     return grads
+
+
+def fake_cuda():
+    """A context manager: inside it, ``device="cuda"`` runs on a CPU stand-in for CuPy.
+
+    No GPU needed. Code meant for a GPU can be tested anywhere: tensors on ``"cuda"`` hold
+    arrays that refuse, as CuPy's do, to be mixed with NumPy arrays or converted to them
+    implicitly, so a missing ``.to(device)`` or a stray ``.numpy()`` fails here as it would on
+    a GPU. It yields the stand-in module, whose ``stats`` count the copies between "device"
+    and host (``stats.syncs``, ``stats.uploads``). It shows correctness, not speed::
+
+        with engine.testing.fake_cuda():
+            model.to("cuda")
+            loss = model(x.to("cuda")).sum()
+    """
+    from . import _fake_cupy
+
+    return _fake_cupy.installed()

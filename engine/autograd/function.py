@@ -148,6 +148,11 @@ class BackwardFunction(Node):
     def _release(self):
         saved = self._saved
         if saved is not None and saved is not _FREED:
+            if not self._array_backward:
+                # A user's Function is marked freed whatever it saved (nothing, or None): its
+                # backward may read ctx.saved_tensors, which then raises, as in PyTorch.
+                self._saved = _FREED
+                return
             # Anything saved is freed (PyTorch saves a number operand, as in x * 2, as a
             # tensor, so a second backward through it fails there too); a node that saved
             # nothing (x + 1) can run again.
@@ -260,7 +265,11 @@ class Function(metaclass=FunctionMeta):
             raw = [a._data if isinstance(a, Tensor) else a for a in args]
             try:
                 out = cls.forward(_NULL_CTX, *raw)
-            except ValueError as exc:
+            except (TypeError, ValueError) as exc:
+                if _on_several_devices(args):  # CuPy refuses NumPy operands (and vice versa)
+                    return _apply_on_one_device(cls, args)
+                if isinstance(exc, TypeError):
+                    raise
                 raise _shape_error(exc, raw) from None
             if type(out) is tuple:
                 return tuple([make_tensor(o) for o in out])
@@ -294,7 +303,11 @@ class Function(metaclass=FunctionMeta):
         node.needs_input_grad = tuple(needs)
         try:
             out = cls.forward(node, *raw)
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
+            if _on_several_devices(args):
+                return _apply_on_one_device(cls, args)
+            if isinstance(exc, TypeError):
+                raise
             raise _shape_error(exc, raw) from None
         node._edges, node._input_meta = tuple(edges), meta
         if type(out) is tuple or cls._is_view:
@@ -326,6 +339,43 @@ class Function(metaclass=FunctionMeta):
             node._edges = ()
             node._input_meta = None
         return node
+
+
+def _on_several_devices(args):
+    """Whether the arrays among an op's arguments live on more than one device (the check
+    runs only after an op failed: the arrays' library cannot mix host and device memory)."""
+    from ..backend import device_of, is_array
+
+    seen = None
+    for a in args:
+        data = a._data if isinstance(a, Tensor) else a
+        if is_array(data):
+            dev = device_of(data)
+            if seen is None:
+                seen = dev
+            elif dev != seen:
+                return True
+    return False
+
+
+def _apply_on_one_device(cls, args):
+    """Run the op again with its CPU 0-d tensors moved to the GPU (PyTorch treats them as
+    scalars; ``to`` keeps them differentiable), or raise PyTorch's error for any other mix."""
+    from ..backend import common_device, device_of, is_array
+
+    arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    arrays = [a for a in arrays if is_array(a)]
+    main, _ = common_device(arrays)  # raises PyTorch's error unless only CPU scalars differ
+    moved = []
+    for a in args:
+        if isinstance(a, Tensor) and a.device != main:
+            a = a.to(main)
+        elif not isinstance(a, Tensor) and is_array(a) and device_of(a) != main:
+            from ..backend import to_device
+
+            a = to_device(a, main)
+        moved.append(a)
+    return cls.apply(*moved)
 
 
 def _shape_error(exc, raw):
@@ -371,7 +421,7 @@ def _edges(cls, args):
             if arg._requires_grad:
                 fn = arg.grad_fn
                 edges.append((fn, arg._output_nr) if fn is not None else (accumulator_of(arg), 0))
-                meta.append((arg._data.shape, arg._data.dtype))
+                meta.append((arg._data.shape, arg._data.dtype, arg.device))
                 continue
             edges.append(NO_EDGE)
         elif cls._scalars_are_inputs and isinstance(arg, Number):
@@ -422,6 +472,8 @@ def _finish(cls, node, args, out, record):
             ]
         if node._to_save is not None:
             node._saved = tuple(_pack(item, args, results, outs) for item in node._to_save)
+        elif not cls._array_forward:
+            node._saved = ()  # saved nothing; still released after backward (see _release)
         node._to_save = None
         if anomaly_mode._state.enabled:
             node._traceback = anomaly_mode.forward_traceback()

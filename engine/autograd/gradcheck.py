@@ -11,6 +11,7 @@ import warnings
 
 import numpy
 
+from .. import backend
 from .._tensor import Tensor, make_tensor
 from . import grad_mode
 from .engine_loop import run_backward
@@ -22,6 +23,11 @@ class GradcheckError(RuntimeError):
 
 def _as_tuple(x):
     return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _host64(t):
+    """A tensor's values as a flat float64 NumPy array (copied from the GPU if there)."""
+    return backend.to_device(t._data, backend.CPU).astype(numpy.float64).ravel()
 
 
 def _outputs(func, inputs):
@@ -41,9 +47,9 @@ def _numerical_jacobians(func, inputs, eps):
             for k in range(flat.size):
                 orig = flat[k].item()
                 flat[k] = orig + eps
-                plus = [o._data.astype(numpy.float64).ravel() for o in _outputs(func, inputs)]
+                plus = [_host64(o) for o in _outputs(func, inputs)]
                 flat[k] = orig - eps
-                minus = [o._data.astype(numpy.float64).ravel() for o in _outputs(func, inputs)]
+                minus = [_host64(o) for o in _outputs(func, inputs)]
                 flat[k] = orig
                 for i in range(len(outs)):
                     cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
@@ -63,13 +69,14 @@ def _analytical_jacobians(func, inputs):
             for r in range(out.numel()):
                 onehot = numpy.zeros(out._data.size, dtype=out._data.dtype)
                 onehot[r] = 1
+                onehot = backend.to_device(onehot.reshape(out._data.shape), out.device)
                 grads = run_backward(
-                    [out], [make_tensor(onehot.reshape(out._data.shape))], retain_graph=True,
+                    [out], [make_tensor(onehot)], retain_graph=True,
                     inputs=diff, accumulate=False, allow_unused=True,
                 )
                 for j, g in zip(diff_idx, grads):
                     if g is not None:
-                        rows[j][r] = g._data.astype(numpy.float64).ravel()
+                        rows[j][r] = _host64(g)
         for j, m in rows.items():
             jac[i][j] = m
     return jac
@@ -101,9 +108,9 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
     numerical = _numerical_jacobians(func, inputs, eps)
     analytical = _analytical_jacobians(func, inputs)
     for i, (num_row, ana_row) in enumerate(zip(numerical, analytical)):
-        for j, (n, a) in enumerate(zip(num_row, ana_row)):
-            if n is None or a is None:
-                continue
+        # j counts only the inputs that require grad, as PyTorch numbers them.
+        pairs = [(n, a) for n, a in zip(num_row, ana_row) if n is not None and a is not None]
+        for j, (n, a) in enumerate(pairs):
             bad = numpy.abs(a - n) > atol + rtol * numpy.abs(n)
             if bad.any():
                 r, c = (int(v) for v in numpy.argwhere(bad)[0])
@@ -132,7 +139,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rto
     if grad_outputs is None:
         rng = numpy.random.default_rng(0)
         grad_outputs = tuple(
-            creation.tensor(rng.standard_normal(o.shape), dtype=o.dtype, requires_grad=True)
+            creation.tensor(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device,
+                            requires_grad=True)
             for o in outs
         )
     grad_outputs = _as_tuple(grad_outputs)

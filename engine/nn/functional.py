@@ -100,6 +100,10 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
 
 
 # -- losses ------------------------------------------------------------------------------
+def _gpu_first(device):
+    return device.type == "cpu"
+
+
 def _check_reduction(reduction, size_average=None, reduce=None):
     """The reduction to use; the deprecated ``size_average``/``reduce`` win when given."""
     if size_average is not None or reduce is not None:
@@ -181,6 +185,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     """The negative log-likelihood of the target classes, given log-probabilities."""
     reduction = _check_reduction(reduction, size_average, reduce)
+    if type(target._data) is not type(input._data) and target.device != input.device:
+        raise backend.same_device_error(*sorted((input.device, target.device), key=_gpu_first))
     logp = _classes_last(input)
     n, n_classes = logp.shape
     t, valid = _class_indices(target, n_classes, ignore_index)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from .._tensor import Tensor
 
 
-def _rebuild_parameter(array, requires_grad):
+def _rebuild_parameter(array, requires_grad, device=None):
     from ..creation import tensor
 
-    return Parameter(tensor(array), requires_grad)
+    return Parameter(tensor(array, device=device), requires_grad)
 
 
 class Parameter(Tensor):
@@ -44,4 +44,6 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (self.detach().cpu().numpy(), self._requires_grad))
+        dev = self.device
+        return (_rebuild_parameter, (self.detach().cpu().numpy(), self._requires_grad,
+                                     None if dev.type == "cpu" else str(dev)))

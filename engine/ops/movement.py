@@ -10,7 +10,7 @@ from __future__ import annotations
 from numbers import Integral
 
 from ..autograd.function import ArrayFunction
-from ..backend import array_module, is_array
+from ..backend import array_module, device_of, is_array, to_device
 from ..dtypes import result_type
 from . import dual
 
@@ -316,6 +316,18 @@ def _raw(k):
     return k
 
 
+def _on_device_of(k, data):
+    """An index array on the device of the indexed data: CPU indices may index a GPU tensor
+    (they are copied over, as in PyTorch); GPU indices may not index a CPU tensor."""
+    if type(k) is type(data) or not is_array(k):
+        return k
+    if device_of(data).type == "cpu":
+        raise RuntimeError(
+            "indices should be either on cpu or on the same device as the indexed tensor (cpu)"
+        )
+    return to_device(k, device_of(data))
+
+
 def _advanced(k):
     return is_array(k) and not (k.ndim == 0 and k.dtype.kind in "iu")
 
@@ -334,7 +346,8 @@ def getitem(tensor, key):
     """``tensor[key]`` as PyTorch records it: one Select/Slice per indexed dimension, or one
     Index for advanced indexing."""
     key = key if isinstance(key, tuple) else (key,)
-    key = tuple(_raw(k) for k in key)
+    data = tensor._data
+    key = tuple(_on_device_of(_raw(k), data) for k in key)
     if len(key) == 1 and (isinstance(key[0], bool) or (is_array(key[0]) and key[0].ndim == 0
                                                        and key[0].dtype == bool)):
         # x[True] adds a dimension of size 1, x[False] one of size 0 (NumPy's rule too)
@@ -377,9 +390,11 @@ def getitem(tensor, key):
     return out
 
 
-def normalize_setitem_key(key):
+def normalize_setitem_key(key, tensor=None):
     key = key if isinstance(key, tuple) else (key,)
     key = tuple(_raw(k) for k in key)
+    if tensor is not None:
+        key = tuple(_on_device_of(k, tensor._data) for k in key)
     if any(_advanced(k) for k in key):
         return _expand_masks(key)
     return key

@@ -96,15 +96,14 @@ class MeanAll(_Reduce):
     @staticmethod
     def forward(ctx, a):
         _check_mean(a)
-        ctx.shape = a.shape
+        ctx.shape, ctx.count = a.shape, max(a.size, 1)
         if a.size == 0:  # NumPy warns "Mean of empty slice"; PyTorch quietly gives nan
             return array_module(a).full((), float("nan"), dtype=a.dtype)
         return a.mean()
 
     @staticmethod
     def backward(ctx, g):
-        n = max(int(numpy.prod(ctx.shape)), 1)
-        return dual.expand(g, ctx.shape) / n
+        return dual.expand(g, ctx.shape) / ctx.count
 
 
 class Mean(_Reduce):
@@ -201,12 +200,48 @@ class MinDim(MaxDim):
 def _values_indices(ctx, xp, a, idx, dim, keepdim):
     values = xp.take_along_axis(a, idx, axis=dim)
     if ctx.needs_input_grad[0]:
-        mask = xp.zeros(a.shape, dtype=bool)
-        xp.put_along_axis(mask, idx, True, axis=dim)
+        # True at the chosen index along dim: its position compared with every position
+        positions = xp.arange(a.shape[dim]).reshape([-1 if d == dim else 1 for d in range(a.ndim)])
+        mask = idx == positions
         ctx.mask, ctx.shape, ctx.dim = mask, a.shape, dim
     if not keepdim:
         values, idx = values.squeeze(dim), idx.squeeze(dim)
     return values, idx.astype(numpy.int64, copy=False)
+
+
+class LogSumExp(_Reduce):
+    """``log(sum(exp(x)))`` over ``dims``, without overflow: the maximum ``m`` is taken out
+    first, ``m + log(sum(exp(x - m)))``, so no ``exp`` sees a positive number. Written once
+    for NumPy and CuPy (``xp``); its backward, ``g * exp(x - y)`` (the softmax), runs on
+    arrays and on tensors alike."""
+
+    node_name = "LogsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        xp = array_module(a)
+        if a.dtype.kind in "biu":
+            a = a.astype(numpy.float32)
+        kept = _kept_shape(a.shape, dims)
+        if a.size:
+            m = a.max(axis=dims, keepdims=True)
+            m = xp.where(xp.isinf(m), 0, m).astype(a.dtype, copy=False)  # all -inf: no nan
+        else:
+            m = xp.zeros(kept, dtype=a.dtype)
+        with dual.quiet():  # log(0) = -inf for a row of -inf, silently
+            y = xp.log(xp.exp(a - m).sum(axis=dims, keepdims=True)) + m
+        out = y if keepdim else y.reshape(tuple(n for i, n in enumerate(a.shape)
+                                                if i not in dims))
+        ctx.save_for_backward(a, out)
+        ctx.kept = kept
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, y = ctx.saved_tensors
+        kept = ctx.kept
+        with dual.quiet():
+            return g.reshape(kept) * dual.exp(a - y.reshape(kept)), None, None
 
 
 class Norm(_Reduce):

@@ -189,6 +189,40 @@ class Sign(_Unary):
         return g * 0
 
 
+class _Step(_Unary):
+    """A step function (floor, ceil, round): flat between its jumps, so its gradient is zero,
+    as PyTorch defines it (zeros even where the incoming gradient is inf or nan). It is
+    recorded all the same (``RoundBackward0``, ...)."""
+
+    @staticmethod
+    def backward(ctx, g):
+        return dual.zeros_like(g)
+
+
+class Floor(_Step):
+    node_name = "FloorBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return array_module(a).floor(a)
+
+
+class Ceil(_Step):
+    node_name = "CeilBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return array_module(a).ceil(a)
+
+
+class Round(_Step):
+    node_name = "RoundBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return array_module(a).round(a)
+
+
 class Reciprocal(_Unary):
     node_name = "ReciprocalBackward0"
 
@@ -251,7 +285,8 @@ class RPowScalar(_Unary):
     @staticmethod
     def forward(ctx, base, a):
         with dual.quiet():
-            y = array_module(a).power(numpy.asarray(base, dtype=floating(a).dtype), floating(a))
+            x = floating(a)
+            y = array_module(x).power(x.dtype.type(base), x)  # a NumPy scalar: any device
         ctx.save_for_backward(a if base == 0 else None, y)
         ctx.log_base = float(numpy.log(base)) if base > 0 else float("nan")
         ctx.base = base

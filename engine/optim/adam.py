@@ -11,6 +11,7 @@ PyTorch's rule, per parameter at step ``t``::
 
 from __future__ import annotations
 
+from .. import backend
 from .._tensor import make_tensor
 from ..dtypes import float32
 from .optimizer import Optimizer
@@ -38,7 +39,9 @@ class Adam(Optimizer):
     def _init_state(self, p, amsgrad):
         xp = p._xp()
         state = self.state[p]
-        state["step"] = make_tensor(xp.zeros((), dtype=float32.np))
+        # The step count stays on the CPU whatever the device (as PyTorch keeps it): reading
+        # it for the bias corrections must not wait for the GPU.
+        state["step"] = make_tensor(backend.numpy_module.zeros((), dtype=float32.np))
         state["exp_avg"] = make_tensor(xp.zeros_like(p._data))
         state["exp_avg_sq"] = make_tensor(xp.zeros_like(p._data))
         if amsgrad:

@@ -30,29 +30,42 @@ def check(results, reference):
     return _close(results, reference)
 
 
-def _batch(step, target_seconds):
+def _no_sync():
+    pass
+
+
+def _batch(step, target_seconds, sync=_no_sync):
     """How many calls make one sample of about ``target_seconds``."""
+    sync()
     n, start = 1, time.perf_counter()
     step()
+    sync()
     once = max(time.perf_counter() - start, 1e-7)
     n = max(1, int(target_seconds / once))
     return n
 
 
-def measure(steps, rounds=15, target_seconds=0.02):
-    """Median seconds per call for each ``name -> step``, interleaved round by round."""
+def measure(steps, rounds=15, target_seconds=0.02, sync=None):
+    """Median seconds per call for each ``name -> step``, interleaved round by round.
+
+    ``sync`` (for GPU work, which runs asynchronously) is called before a sample starts and
+    before its clock is read, so a sample counts the work done, not just the work queued.
+    """
+    sync = sync or _no_sync
     for step in steps.values():  # warm-up
         for _ in range(3):
             step()
-    counts = {name: _batch(step, target_seconds) for name, step in steps.items()}
+    counts = {name: _batch(step, target_seconds, sync) for name, step in steps.items()}
     samples = {name: [] for name in steps}
     gc.collect()
     for _ in range(rounds):
         for name, step in steps.items():
             n = counts[name]
+            sync()
             start = time.perf_counter()
             for _ in range(n):
                 step()
+            sync()
             samples[name].append((time.perf_counter() - start) / n)
     return {name: statistics.median(s) for name, s in samples.items()}
 

@@ -11,11 +11,17 @@
   zeros, infinities, empty tensors), with fixed inputs.
 * ``reduction_ops``, ``matmul_ops``, ``index_ops``: hypothesis strategies drawing rows whose
   parameters vary (dims and keepdim, batch shapes, indices); ``HYPOTHESIS``: their settings.
+* ``device``: the fixture that runs a test on each device: ``cpu``; ``fake-cuda``, the CPU
+  stand-in for CuPy (``_fake_cupy``), so the device code is tested on every machine; and
+  ``cuda``, real CuPy on a GPU (marker ``gpu``; skipped, with the reason, without one).
+  ``DEVICES`` and ``on_device`` do the same for tests that cannot take a fixture (hypothesis).
 * small helpers: input arrays per domain, leaves, graph signatures, dtype names.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import zlib
 from dataclasses import dataclass
@@ -88,6 +94,73 @@ MSG = {
     "item_many": "a Tensor with 2 elements cannot be converted to Scalar",
     "detach_view": "Can't detach views in-place. Use detach() instead.",
 }
+
+# ---------------------------------------------------------------------------------------
+# devices
+
+
+def gpu_unavailable_reason():
+    """None when real CuPy sees a GPU, otherwise why not (the skip reason of ``cuda``)."""
+    import engine
+
+    return engine.cuda.unavailable_reason()
+
+
+_GPU_REASON = gpu_unavailable_reason()
+
+DEVICES = [
+    pytest.param("cpu", id="cpu"),
+    pytest.param("fake-cuda", id="fake-cuda"),
+    pytest.param(
+        "cuda", id="cuda",
+        marks=[pytest.mark.gpu,
+               pytest.mark.skipif(_GPU_REASON is not None, reason=f"no GPU: {_GPU_REASON}")],
+    ),
+]
+
+
+@contextlib.contextmanager
+def on_device(kind):
+    """The engine device name for a ``DEVICES`` entry, with the CuPy stand-in installed for
+    ``fake-cuda`` while the block runs."""
+    if kind == "fake-cuda":
+        from engine import _fake_cupy
+
+        with _fake_cupy.installed():
+            yield "cuda"
+    else:
+        yield kind
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """"cpu" or "cuda" (real, or the CPU stand-in for ``fake-cuda``)."""
+    with on_device(request.param) as name:
+        yield name
+
+
+_FACTORIES = frozenset(
+    "tensor zeros ones full empty arange linspace eye rand randn zeros_like ones_like".split()
+)
+
+
+class OnDevice:
+    """A library whose factory functions make tensors on ``device`` (``T.tensor(...)`` in a
+    table row then lands on the device under test); everything else is the library's."""
+
+    def __init__(self, lib, device):
+        self._lib, self._device = lib, device
+
+    def __getattr__(self, name):
+        value = getattr(self._lib, name)
+        if name in _FACTORIES:
+            return functools.partial(value, device=self._device)
+        return value
+
+
+def lib_on(lib, device):
+    return lib if device in (None, "cpu") else OnDevice(lib, device)
+
 
 # ---------------------------------------------------------------------------------------
 # small helpers
@@ -294,6 +367,11 @@ OPS = [
     _op("max_0d_dim", lambda T, a: a.max(0).values, ()),
     _op("min_0d_dim", lambda T, a: a.min(-1)[0], ()),
     _op("norm_0d_dim", lambda T, a: a.norm(dim=0), ()),
+    _op("logsumexp", lambda T, a: a.logsumexp(1), S23),
+    _op("logsumexp_keepdim", lambda T, a: a.logsumexp(0, keepdim=True), S23),
+    _op("logsumexp_dims", lambda T, a: a.logsumexp((0, 2)), (2, 3, 4)),
+    _op("lib.logsumexp", lambda T, a: T.logsumexp(a, -1), (3, 4)),
+    _op("logsumexp_0d", lambda T, a: a.logsumexp(0), ()),
     _op("sum_0d", lambda T, a: a.sum(), ()),
     _op("max_0d", lambda T, a: a.max(), ()),
     # --- matmul and friends -----------------------------------------------------------
@@ -412,6 +490,8 @@ _EDGES = [
     ("div_by_zero", lambda T, a, b: a / b, [[1.0, 0.0, -1.0], [0.0, 0.0, 2.0]]),
     ("log_at_0", lambda T, a: a.log(), [[0.0, 1.0]]),
     ("exp_overflow", lambda T, a: a.exp(), [[100.0, 1000.0]]),
+    ("logsumexp_large", lambda T, a: a.logsumexp(0), [[1000.0, 1000.5, -1000.0]]),
+    ("logsumexp_minus_inf", lambda T, a: a.logsumexp(1), [[[0.0, -np.inf], [1.0, 2.0]]]),
     ("sigmoid_extremes", lambda T, a: a.sigmoid(), [[-100.0, 100.0, 0.0]]),
     ("tanh_extremes", lambda T, a: a.tanh(), [[-100.0, 100.0]]),
     ("sum_empty", lambda T, a: a.sum(), [np.zeros(0)]),
@@ -434,10 +514,12 @@ BROADCAST = [op for op in OPS if op.broadcast]
 NODES = [op for op in OPS if op.differentiable and op.node]
 
 
-def run_op(op, lib, arrays, requires_grad=True):
-    """Leaves of ``lib`` from ``arrays`` and ``op.fn`` applied to them: (inputs, output)."""
+def run_op(op, lib, arrays, requires_grad=True, device=None):
+    """Leaves of ``lib`` from ``arrays`` and ``op.fn`` applied to them: (inputs, output); on
+    ``device`` (every tensor the row makes included) when one is given."""
     if isinstance(requires_grad, bool):
         requires_grad = [requires_grad] * len(arrays)
+    lib = lib_on(lib, device)
     inputs = [leaf(lib, a, r) for a, r in zip(arrays, requires_grad)]
     return inputs, op.fn(lib, *inputs)
 

@@ -102,6 +102,36 @@ def test_backward_inputs_only_fills_those():
     assert a.grad.item() == 3.0 and b.grad is None
 
 
+@torch_or_skip
+def test_backward_inputs_on_a_non_leaf_that_retains_its_grad(torch):
+    """backward(inputs=[h]) with h.retain_grad(): h.grad is stored once, as in PyTorch."""
+    seen = []
+    for m in (engine, torch):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 3
+        h.retain_grad()
+        (h**2).sum().backward(inputs=[h])
+        seen.append((h.grad.tolist(), x.grad))
+    assert seen[0] == seen[1] == ([6.0, 12.0], None)
+
+
+def test_grad_of_a_non_leaf_does_not_run_its_node():
+    """autograd.grad(loss, h) stops at h: h's own node does not run, so what it saved is kept
+    and h.backward(v) can continue the pass below h (PyTorch's behaviour)."""
+    x = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x**2
+    loss = ((h - 5) ** 2).sum()
+    (v,) = engine.autograd.grad(loss, h)
+    assert v.tolist() == [-8.0, -2.0, 8.0] and x.grad is None
+    h.backward(v)
+    assert x.grad.tolist() == [-16.0, -8.0, 48.0]
+    # a target that lies above another target still passes its gradient on
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    gh, gx = engine.autograd.grad((h * h).sum(), [h, x])
+    assert gh.tolist() == [6.0, 12.0] and gx.tolist() == [18.0, 36.0]
+
+
 def test_create_graph_backward_keeps_grad_graph():
     x = engine.tensor(3.0, requires_grad=True)
     (x**3).backward(create_graph=True)

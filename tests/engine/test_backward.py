@@ -74,6 +74,19 @@ def test_gradients_accumulate_from_none():
     assert x.grad.tolist() == [1.0, 1.0]
 
 
+def test_later_gradients_are_added_into_the_same_grad_tensor():
+    """As in PyTorch: the first gradient is stored, later ones are added in place (a reference
+    to x.grad sees the sum); after x.grad = None the next one is stored as a new tensor."""
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    held = x.grad
+    (x * x).sum().backward()
+    assert x.grad is held and held.tolist() == [5.0, 7.0]
+    x.grad = None
+    (x * 3).sum().backward()
+    assert x.grad is not held and x.grad.tolist() == [3.0, 3.0] and held.tolist() == [5.0, 7.0]
+
+
 def test_backward_through_a_freed_graph_is_refused():
     x = engine.tensor([1.0, 2.0], requires_grad=True)
     y = (x**2).sum()

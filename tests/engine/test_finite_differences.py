@@ -30,8 +30,8 @@ from .conftest import (
 )
 
 
-def _check_against_finite_differences(op, arrays, rng):
-    inputs, out = run_op(op, engine, arrays)
+def _check_against_finite_differences(op, arrays, rng, device="cpu"):
+    inputs, out = run_op(op, engine, arrays, device=device)
     g = rng.standard_normal(tuple(out.shape))
 
     def scalar(*xs):
@@ -39,21 +39,22 @@ def _check_against_finite_differences(op, arrays, rng):
             y = op.fn(engine, *[engine.tensor(x) for x in xs])
         return float((y.numpy().astype(np.float64) * g).sum())
 
-    out.backward(engine.tensor(g))
+    out.backward(engine.tensor(g, device=device))
     expected = numerical_grad(scalar, *arrays)
     for k, (x, num) in enumerate(zip(inputs, expected)):
         # an input that reaches the output only through a comparison gets no gradient
         got = np.zeros_like(num) if x.grad is None else x.grad
         if x.grad is not None:
             assert str(x.grad.dtype) == "engine.float64"
+            assert x.grad.device == x.device
             assert tuple(x.grad.shape) == num.shape
         assert_close(got, num, rtol=FD_RTOL, atol=FD_ATOL, msg=f"{op.name}: input {k}")
 
 
 @pytest.mark.parametrize("op", DIFFERENTIABLE, ids=repr)
-def test_gradient_matches_finite_differences(op):
+def test_gradient_matches_finite_differences(op, device):
     rng = rng_for(op.name, "fd")
-    _check_against_finite_differences(op, op.arrays(rng, "float64"), rng)
+    _check_against_finite_differences(op, op.arrays(rng, "float64"), rng, device)
 
 
 @pytest.mark.parametrize("op", [op for op in BROADCAST if op.differentiable], ids=repr)

@@ -39,14 +39,64 @@ def test_gradcheck_and_gradgradcheck_pass_on_builtin_ops(fn):
     assert gradgradcheck(fn, (x,))
 
 
-def test_gradcheck_reports_first_mismatch():
+def test_gradcheck_reports_a_mismatch_in_pytorchs_words():
     x = _x(3)
     with pytest.raises(GradcheckError) as err:
         gradcheck(WrongSquare.apply, (x,))
     text = str(err.value)
     assert text.startswith("Jacobian mismatch for output 0 with respect to input 0,\nnumerical:")
-    assert "analytical:" in text and "The first mismatch is d(output 0[0]) / d(input 0[0])" in text
+    assert "\nanalytical:" in text
     assert gradcheck(WrongSquare.apply, (x,), raise_exception=False) is False
+
+
+def test_gradcheck_names_the_first_mismatch():
+    x = _x(3)
+    with pytest.raises(GradcheckError) as err:
+        gradcheck(WrongSquare.apply, (x,))
+    assert "The first mismatch is d(output 0[0]) / d(input 0[0])" in str(err.value)
+
+
+class WrongSecondFactor(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b, g * a * 2  # the second gradient is twice too big
+
+
+@pytest.mark.oracle
+def test_gradcheck_numbers_inputs_among_those_that_require_grad_as_torch(torch):
+    """An input that does not require grad is not counted: the wrong gradient of b, the
+    second argument but the first input that requires grad, is "input 0"."""
+    class TorchWrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * b, g * a * 2
+
+    import sys
+
+    torch_error = sys.modules["torch.autograd.gradcheck"].GradcheckError  # the module, not
+    data = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]  # the function torch.autograd.gradcheck
+    first_lines = []
+    for lib, fn, error in ((engine, WrongSecondFactor.apply, GradcheckError),
+                           (torch, TorchWrong.apply, torch_error)):
+        a = lib.tensor(data[0], dtype=lib.float64)
+        b = lib.tensor(data[1], dtype=lib.float64, requires_grad=True)
+        with pytest.raises(error) as err:
+            lib.autograd.gradcheck(fn, (a, b))
+        first_lines.append(str(err.value).splitlines()[0])
+    assert first_lines[0] == first_lines[1] == (
+        "Jacobian mismatch for output 0 with respect to input 0,")
 
 
 def test_gradcheck_warns_for_single_precision():

@@ -1,5 +1,7 @@
 """Every op of the table (conftest.OPS) against PyTorch: values, dtypes, shapes, gradients,
-grad_fn names and the shape of next_functions; broadcasting with hypothesis.
+grad_fn names and the shape of next_functions; broadcasting with hypothesis. Each runs on
+every device of conftest.DEVICES (the engine's results must stay on the device; PyTorch, on
+the CPU, is the oracle for all of them).
 
 The same ``op.fn(lib, *tensors)`` runs on ``lib=engine`` and ``lib=torch``; torch is the
 oracle, so nothing here hard-codes an expected number or name.
@@ -18,6 +20,7 @@ from engine.testing import assert_close
 
 from .conftest import (
     BROADCAST,
+    DEVICES,
     DIFFERENTIABLE,
     EDGES,
     FLOAT_DTYPES,
@@ -29,6 +32,7 @@ from .conftest import (
     matmul_ops,
     next_shape,
     node_name,
+    on_device,
     reduction_ops,
     rng_for,
     run_op,
@@ -37,8 +41,9 @@ from .conftest import (
 pytestmark = pytest.mark.oracle
 
 
-def _check_forward(e_out, t_out, msg=""):
+def _check_forward(e_out, t_out, msg="", device="cpu"):
     assert isinstance(e_out, engine.Tensor), f"{msg}: got {type(e_out).__name__}"
+    assert e_out.device.type == device, f"{msg}: the result is on {e_out.device}, not {device}"
     assert tuple(e_out.shape) == tuple(t_out.shape), f"{msg}: shape"
     assert str(e_out.dtype) == str(t_out.dtype).replace("torch.", "engine."), f"{msg}: dtype"
     assert_close(e_out, t_out, msg=msg, equal_nan=True)
@@ -55,20 +60,21 @@ def _check_grads(e_inputs, t_inputs, msg=""):
             continue
         assert ei.grad is not None, f"{msg}: input {k} has no grad"
         assert isinstance(ei.grad, engine.Tensor)
+        assert ei.grad.device == ei.device, f"{msg}: input {k}'s grad is on {ei.grad.device}"
         assert ei.grad.requires_grad is False
         assert tuple(ei.grad.shape) == tuple(ti.shape), f"{msg}: input {k} grad shape"
         assert_close(ei.grad, ti.grad, msg=f"{msg}: grad of input {k}", equal_nan=True)
 
 
-def _forward_and_backward(op, torch, arrays, dtype, rng):
-    e_in, e_out = run_op(op, engine, arrays)
+def _forward_and_backward(op, torch, arrays, dtype, rng, device="cpu"):
+    e_in, e_out = run_op(op, engine, arrays, device=device)
     t_in, t_out = run_op(op, torch, arrays)
-    _check_forward(e_out, t_out, op.name)
+    _check_forward(e_out, t_out, op.name, device)
     if op.differentiable:
         assert e_out.requires_grad and e_out.grad_fn is not None and not e_out.is_leaf
         g = _upstream(rng, t_out, dtype)
         t_out.backward(torch.tensor(g))
-        e_out.backward(engine.tensor(g))
+        e_out.backward(engine.tensor(g, device=device))
         assert any(t.grad is not None for t in t_in), f"{op.name}: torch gave no gradient"
         _check_grads(e_in, t_in, op.name)
     else:
@@ -77,11 +83,11 @@ def _forward_and_backward(op, torch, arrays, dtype, rng):
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("op", OPS, ids=repr)
-def test_forward_matches_torch(op, dtype, torch):
+def test_forward_matches_torch(op, dtype, torch, device):
     arrays = op.arrays(rng_for(op.name, dtype), dtype)
-    _, e_out = run_op(op, engine, arrays, requires_grad=False)
+    _, e_out = run_op(op, engine, arrays, requires_grad=False, device=device)
     _, t_out = run_op(op, torch, arrays, requires_grad=False)
-    _check_forward(e_out, t_out, op.name)
+    _check_forward(e_out, t_out, op.name, device)
     # no input requires grad: nothing is recorded
     assert e_out.requires_grad is False
     assert e_out.grad_fn is None
@@ -90,9 +96,9 @@ def test_forward_matches_torch(op, dtype, torch):
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("op", OPS, ids=repr)
-def test_gradients_match_torch(op, dtype, torch):
+def test_gradients_match_torch(op, dtype, torch, device):
     rng = rng_for(op.name, dtype, "grad")
-    _forward_and_backward(op, torch, op.arrays(rng, dtype), dtype, rng)
+    _forward_and_backward(op, torch, op.arrays(rng, dtype), dtype, rng, device)
 
 
 def _requires_grad_patterns(op):
@@ -104,10 +110,10 @@ def _requires_grad_patterns(op):
 
 
 @pytest.mark.parametrize("op", NODES, ids=repr)
-def test_grad_fn_matches_torch(op, torch):
+def test_grad_fn_matches_torch(op, torch, device):
     arrays = op.arrays(rng_for(op.name, "node"))
     for pattern in _requires_grad_patterns(op):
-        e_in, e_out = run_op(op, engine, arrays, requires_grad=pattern)
+        e_in, e_out = run_op(op, engine, arrays, requires_grad=pattern, device=device)
         t_in, t_out = run_op(op, torch, arrays, requires_grad=pattern)
         where = f"{op.name} with requires_grad={pattern}"
         assert node_name(e_out.grad_fn) == node_name(t_out.grad_fn), where
@@ -122,16 +128,17 @@ def test_grad_fn_matches_torch(op, torch):
 
 
 @pytest.mark.parametrize("op", BROADCAST, ids=repr)
-def test_empty_broadcast_matches_torch(op, torch):
+def test_empty_broadcast_matches_torch(op, torch, device):
     shapes = [(0, 3)] + [(3,)] * (len(op.shapes) - 1)
     rng = rng_for(op.name, "empty")
-    _forward_and_backward(op, torch, op.arrays(rng, "float64", shapes), "float64", rng)
+    _forward_and_backward(op, torch, op.arrays(rng, "float64", shapes), "float64", rng, device)
 
 
+@pytest.mark.parametrize("kind", DEVICES)
 @pytest.mark.parametrize("op", BROADCAST, ids=repr)
 @HYPOTHESIS
 @given(data=st.data())
-def test_broadcasting_matches_torch(op, data):
+def test_broadcasting_matches_torch(op, kind, data):
     torch = pytest.importorskip("torch")
     shapes = data.draw(
         mutually_broadcastable_shapes(num_shapes=len(op.shapes), min_dims=0, max_dims=3, max_side=3),
@@ -139,45 +146,49 @@ def test_broadcasting_matches_torch(op, data):
     )
     dtype = data.draw(st.sampled_from(FLOAT_DTYPES), label="dtype")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
-    _forward_and_backward(op, torch, op.arrays(rng, dtype, shapes.input_shapes), dtype, rng)
+    with on_device(kind) as device:
+        _forward_and_backward(op, torch, op.arrays(rng, dtype, shapes.input_shapes), dtype, rng,
+                              device)
 
 
+@pytest.mark.parametrize("kind", DEVICES)
 @pytest.mark.parametrize("strategy", [reduction_ops, matmul_ops, index_ops], ids=lambda s: s.__name__)
 @HYPOTHESIS
 @given(data=st.data())
-def test_drawn_ops_match_torch(strategy, data):
+def test_drawn_ops_match_torch(strategy, kind, data):
     """Reductions over any dims, matmul over any batch shapes, any index: as torch."""
     torch = pytest.importorskip("torch")
     op = data.draw(strategy(), label="op")
     dtype = data.draw(st.sampled_from(FLOAT_DTYPES), label="dtype")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
-    _forward_and_backward(op, torch, op.arrays(rng, dtype), dtype, rng)
+    with on_device(kind) as device:
+        _forward_and_backward(op, torch, op.arrays(rng, dtype), dtype, rng, device)
 
 
 @pytest.mark.parametrize("op", [op for op in DIFFERENTIABLE if len(op.shapes) > 1], ids=repr)
-def test_mixed_requires_grad_matches_torch(op, torch):
+def test_mixed_requires_grad_matches_torch(op, torch, device):
     """Only one input requires grad: the others keep grad None, values still equal torch's."""
     rng = rng_for(op.name, "mixed")
     arrays = op.arrays(rng)
     for pattern in _requires_grad_patterns(op)[1:]:
-        e_in, e_out = run_op(op, engine, arrays, requires_grad=pattern)
+        e_in, e_out = run_op(op, engine, arrays, requires_grad=pattern, device=device)
         t_in, t_out = run_op(op, torch, arrays, requires_grad=pattern)
-        _check_forward(e_out, t_out, op.name)
+        _check_forward(e_out, t_out, op.name, device)
         assert e_out.requires_grad == t_out.requires_grad
         if not t_out.requires_grad:
             continue
         g = _upstream(rng, t_out, "float64")
         t_out.backward(torch.tensor(g))
-        e_out.backward(engine.tensor(g))
+        e_out.backward(engine.tensor(g, device=device))
         _check_grads(e_in, t_in, f"{op.name} {pattern}")
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("case", EDGES, ids=lambda c: c[0].name)
-def test_edge_values_match_torch(case, dtype, torch):
+def test_edge_values_match_torch(case, dtype, torch, device):
     op, values = case
     arrays = [np.asarray(v, dtype=dtype) for v in values]
-    _forward_and_backward(op, torch, arrays, dtype, rng_for(op.name, dtype))
+    _forward_and_backward(op, torch, arrays, dtype, rng_for(op.name, dtype), device)
 
 
 def test_max_with_dim_returns_values_indices_namedtuple(torch):

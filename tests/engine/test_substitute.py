@@ -72,7 +72,72 @@ def test_student_topological_order_drives_backward():
     assert seen and (w.grad.numpy() == expected).all()
 
 
+def test_student_accumulate_grad_receives_every_leaf_gradient():
+    calls = []
+
+    def my_rule(leaf, grad):
+        calls.append((leaf, grad.tolist()))
+        if leaf.grad is None:
+            leaf.grad = grad.clone()
+        else:
+            leaf.grad += grad
+
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    w = engine.tensor(3.0, requires_grad=True)
+    w.register_hook(lambda g: g * 10)  # hooks run first: the rule gets what they return
+    with engine.substitute(accumulate_grad=my_rule):
+        (x * w).sum().backward()
+        (x * w).sum().backward()
+        z = engine.tensor(2.0, requires_grad=True)
+        (z**3).backward(create_graph=True)  # a recorded pass goes through the rule too
+    assert len(calls) == 5 and sum(leaf is x for leaf, _ in calls) == 2
+    assert x.grad.tolist() == [6.0, 6.0] and w.grad.item() == 60.0
+    assert calls[-1][0] is z and z.grad.grad_fn is not None
+    (x * w).sum().backward()  # outside the block: the engine's own rule
+    assert len(calls) == 5 and x.grad.tolist() == [9.0, 9.0]
+
+
 def test_unknown_piece_names_the_known_ones():
     with pytest.raises(KeyError, match="no piece named Mull; known pieces: .*Mul"):
         with engine.substitute(Mull=CountingMul):
             pass
+
+
+def test_student_detach_stands_in_for_the_tensor_method_inside_the_block_only():
+    from engine._tensor import make_tensor
+
+    calls = []
+
+    def my_detach(t):
+        calls.append(t)
+        return make_tensor(t._data, vc=t._vc)
+
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    with engine.substitute(detach=my_detach):
+        d = x.detach()
+    assert len(calls) == 1 and calls[0] is x
+    assert not d.requires_grad and d.grad_fn is None and d.tolist() == [1.0, 2.0]
+    x.detach()
+    assert len(calls) == 1
+
+
+def test_student_sum_to_undoes_every_broadcast_inside_the_block_only():
+    from engine.ops import dual
+
+    shapes = []
+
+    def my_sum_to(grad, shape):
+        shapes.append((tuple(grad.shape), tuple(shape)))
+        lead = grad.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+        return (grad.sum(axes) if axes else grad).reshape(shape)
+
+    a = engine.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = engine.tensor([10.0, 20.0, 30.0], requires_grad=True)
+    with engine.substitute(sum_to=my_sum_to):
+        (a * b).sum().backward()
+        assert dual.sum_to is my_sum_to
+    assert shapes == [((2, 3), (3,))]
+    assert b.grad.tolist() == [5.0, 7.0, 9.0] and a.grad.tolist() == [[10.0, 20.0, 30.0]] * 2
+    assert dual.sum_to is not my_sum_to
