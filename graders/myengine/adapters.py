@@ -23,3 +23,41 @@ def numerical_grad_from(numerical_gradient):
         return grads
 
     return numerical_grad
+
+
+def checkpoint_from(checkpoint):
+    """``engine.utils.checkpoint.checkpoint(function, *args, use_reentrant=..., **kwargs)``
+    built on a student's ``checkpoint(function, *args)``: the engine's options are accepted
+    and ignored, keyword arguments go to ``function``."""
+
+    def engine_checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True,
+                          **kwargs):
+        if kwargs:
+            def call(*a):
+                return function(*a, **kwargs)
+            return checkpoint(call, *args)
+        return checkpoint(function, *args)
+
+    return engine_checkpoint
+
+
+def gradcheck_from(gradcheck):
+    """``engine.autograd.gradcheck(func, inputs, *, eps, atol, rtol, raise_exception, ...)``
+    built on a student's ``gradcheck(func, inputs, eps, atol, rtol)``: a single tensor is
+    taken as a one-tuple, ``raise_exception=False`` turns the student's GradcheckError into
+    False, and the engine's other options are accepted and ignored."""
+    from engine import Tensor
+    from engine.autograd import GradcheckError
+
+    def engine_gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001,
+                         raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
+                         fast_mode=False):
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        try:
+            return gradcheck(func, inputs, eps=eps, atol=atol, rtol=rtol)
+        except GradcheckError:
+            if raise_exception:
+                raise
+            return False
+
+    return engine_gradcheck

@@ -82,7 +82,8 @@ def tolerance(chapter: str, piece_name: str) -> tuple[float, float]:
     return getattr(module, "TOLERANCE", {}).get(piece_name, DEFAULT_TOLERANCE)
 
 
-def compare(expected: Plain, observed: Plain, rtol: float, atol: float, where: str = "") -> list[str]:
+def compare(expected: Plain, observed: Plain, rtol: float, atol: float,
+            where: str = "") -> list[str]:
     """The differences between two observations, one line each, naming the case and what came
     back (never the expected value). Empty when they agree."""
     if isinstance(expected, dict) and isinstance(observed, dict):
@@ -110,7 +111,9 @@ def compare(expected: Plain, observed: Plain, rtol: float, atol: float, where: s
             problems.extend(compare(e, o, rtol, atol, f"{where}[{i}]"))
         return problems
     if _is_number(expected) and _is_number(observed):
-        return [] if _close(expected, observed, rtol, atol) else [f"{where}: got {_short(observed)}"]
+        if _close(expected, observed, rtol, atol):
+            return []
+        return [f"{where}: got {_short(observed)}"]
     if expected == observed and type(expected) is type(observed):
         return []
     return [f"{where}: got {_short(observed)}"]
@@ -137,7 +140,8 @@ def _compare_arrays(expected, observed, rtol, atol, where) -> list[str]:
     e, o = expected["data"], observed["data"]
     if not isinstance(o, list) or len(o) != len(e):
         return [f"{where}: malformed array"]
-    bad = sum(not (_is_number(a) and _is_number(b) and _close(a, b, rtol, atol)) for a, b in zip(e, o))
+    bad = sum(not (_is_number(a) and _is_number(b) and _close(a, b, rtol, atol))
+              for a, b in zip(e, o))
     return [f"{where}: {bad} of {len(e)} values differ"] if bad else []
 
 
