@@ -139,7 +139,8 @@ compiler:
 
 bench:
 	@if [ -d tests/benchmarks ]; then \
-	  $(MAKE) --no-print-directory install-bench speedups && $(VPY) -m tests.benchmarks; \
+	  $(MAKE) --no-print-directory install-bench speedups && $(VPY) -m tests.benchmarks \
+	    && $(VPY) -m tests.benchmarks.grading; \
 	else \
 	  echo "There are no benchmarks yet (tests/benchmarks does not exist)."; \
 	fi

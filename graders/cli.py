@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .chapters import ChapterError, find_root, select
+from .grade import GradingError
 
 EPILOG = "Chapters are named by number (01), name (01-why-gradients) or path."
 # What the commands need beyond the engine (the `test` and `course` extras).
@@ -122,6 +123,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                    help="default: every notebook in course/")
     s.set_defaults(run=_my_engine)
+
+    from .grade.cli import register as _grading_commands
+
+    _grading_commands(sub)
     return p
 
 
@@ -131,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except ChapterError as exc:
+        print(f"gradbook {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except GradingError as exc:  # submissions, roster, due date, gradebook, sandbox
         print(f"gradbook {args.command}: {exc}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:

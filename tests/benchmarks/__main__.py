@@ -3,6 +3,8 @@
 Threads are pinned to 1 for every library before NumPy loads. Results go to stdout as a
 table of medians and ratios (to raw NumPy, the floor, and to PyTorch) and to a JSON file.
 ``--quick`` runs each workload a few times and only checks correctness (used by make test).
+With a GPU (CuPy and CUDA), the G rows time MLP steps on it (``gpu.py``); without one they
+are skipped, saying why.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 
-from . import harness, memory, workloads  # noqa: E402
+from . import gpu, harness, memory, workloads  # noqa: E402
 
 
 def main(argv=None):
@@ -75,6 +77,8 @@ def main(argv=None):
         print(f"M2 steady memory: {growth} bytes of growth after warm-up (target: none)")
         if not equal:
             failures.append("M1: checkpointed gradients differ")
+    if not args.only or any(args.only in title for title in gpu.GPU_WORKLOADS):
+        gpu.run(args.quick, report, failures, args.only)
     os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
     with open(args.json, "w") as f:
         json.dump({"libraries": libs, "engine": engine_kind, "quick": args.quick, "results": report}, f, indent=2)
