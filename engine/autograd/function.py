@@ -186,7 +186,7 @@ def _unpack(node, entry, raw):
 
 def _pack(item, args, outputs, raw_outputs):
     """Turn what forward saved into an entry that checks versions when unpacked."""
-    if item is None:
+    if item is None or type(item) is float or type(item) is int:
         return (0, item, 0)
     for out_nr, (out, raw) in enumerate(zip(outputs, raw_outputs)):
         # NumPy turns 0-d results into scalars, so the raw object forward returned counts too.

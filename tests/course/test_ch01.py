@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from .conftest import CHAPTERS
+from .conftest import chapter_or_skip
 
-CHAPTER = next((c for c in CHAPTERS if c.number == "01"), None)
-pytestmark = pytest.mark.skipif(CHAPTER is None, reason="chapter 01 is missing")
+CHAPTER, pytestmark = chapter_or_skip("01")
 
 SINGLE_PARAMETER = """\
 single_parameter_training
@@ -30,16 +29,9 @@ epoch=200 loss=0.0000 w=2.0047 b=0.9862
 
 
 @pytest.fixture(scope="module")
-def outputs(executed_reference):
+def outputs(cell_outputs):
     """Every cell's (stdout, mime types of its displays) of the executed reference."""
-    executed = executed_reference(CHAPTER)
-    found = []
-    for cell in executed.cells:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream")
-        kinds = [k for o in cell.get("outputs", []) for k in o.get("data", {})]
-        found.append((text, kinds))
-    return found
+    return cell_outputs(CHAPTER)
 
 
 def test_the_one_parameter_lab(outputs):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import CHAPTERS
+from .conftest import all_text, chapter_or_skip
 
-CHAPTER = next((c for c in CHAPTERS if c.number == "04"), None)
-pytestmark = pytest.mark.skipif(CHAPTER is None, reason="chapter 04 is missing")
+CHAPTER, pytestmark = chapter_or_skip("04")
 
 TWO_PARAMETERS = """\
 two_parameter_fit
@@ -21,20 +20,9 @@ epoch=200 loss=0.0000 w=2.0047 b=0.9862
 
 
 @pytest.fixture(scope="module")
-def outputs(executed_reference):
+def outputs(cell_outputs):
     """Every cell's (stdout, mime types of its displays) of the executed reference."""
-    executed = executed_reference(CHAPTER)
-    found = []
-    for cell in executed.cells:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream")
-        kinds = [k for o in cell.get("outputs", []) for k in o.get("data", {})]
-        found.append((text, kinds))
-    return found
-
-
-def _all_text(outputs) -> str:
-    return "".join(t for t, _ in outputs)
+    return cell_outputs(CHAPTER)
 
 
 def test_the_textbooks_two_x_transpose_x(outputs):
@@ -45,7 +33,7 @@ def test_the_textbooks_two_x_transpose_x(outputs):
 
 
 def test_a_vector_output_needs_a_gradient(outputs):
-    text = _all_text(outputs)
+    text = all_text(outputs)
     assert "RuntimeError: grad can be implicitly created only for scalar outputs\n" in text
     assert "tensor([0., 2., 4., 6.])\n" in [t for t, _ in outputs]  # backward(ones): 2x
     assert "tensor([[2., 4.],\n        [6., 8.]])\n" in [t for t, _ in outputs]
@@ -56,7 +44,7 @@ def test_a_vector_output_needs_a_gradient(outputs):
 
 
 def test_weighted_outputs_and_the_chain_cut_in_two(outputs):
-    text = _all_text(outputs)
+    text = all_text(outputs)
     assert "v = [0, 1, 0]: tensor([0., 4., 0.])" in text
     assert "backward(v):          tensor([ 1., -4., 12.])" in text
     assert "(y * v).sum().backward(): tensor([ 1., -4., 12.])" in text
@@ -65,7 +53,7 @@ def test_weighted_outputs_and_the_chain_cut_in_two(outputs):
 
 
 def test_the_sums_backward_is_where_the_ones_come_from(outputs):
-    text = _all_text(outputs)
+    text = all_text(outputs)
     assert "SumBackward0    receives 1.0, passes on [[1.0, 1.0, 1.0, 1.0]]" in text
     assert text.count("MulBackward0    receives [1.0, 1.0, 1.0, 1.0]") == 2
     assert "tensor([[ 1.,  1.,  1.],\n        [10., 10., 10.]])" in text
@@ -74,7 +62,7 @@ def test_the_sums_backward_is_where_the_ones_come_from(outputs):
 def test_your_engine_runs_the_examples_and_the_line_fit(outputs):
     texts = [t for t, _ in outputs]
     assert "tensor([0., 2., 4., 6.])\ntensor([[2., 4.],\n        [6., 8.]])\n" in texts
-    assert "tensor([ 6., 15.], grad_fn=<SumBackward>)" in _all_text(outputs)
+    assert "tensor([ 6., 15.], grad_fn=<SumBackward>)" in all_text(outputs)
     assert any(t.startswith(TWO_PARAMETERS) and t.endswith(
         "the same lines as with the engine's own Sum and Pow: True\n") for t in texts)
 

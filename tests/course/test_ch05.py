@@ -7,10 +7,9 @@ import re
 
 import pytest
 
-from .conftest import CHAPTERS
+from .conftest import all_text, chapter_or_skip
 
-CHAPTER = next((c for c in CHAPTERS if c.number == "05"), None)
-pytestmark = pytest.mark.skipif(CHAPTER is None, reason="chapter 05 is missing")
+CHAPTER, pytestmark = chapter_or_skip("05")
 
 LAB = """\
 after first backward: 6.0
@@ -28,16 +27,9 @@ epoch=200 loss=0.0000 w=2.0047 b=0.9862
 
 
 @pytest.fixture(scope="module")
-def outputs(executed_reference):
+def outputs(cell_outputs):
     """Every cell's (stdout, mime types of its displays) of the executed reference."""
-    executed = executed_reference(CHAPTER)
-    found = []
-    for cell in executed.cells:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream")
-        kinds = [k for o in cell.get("outputs", []) for k in o.get("data", {})]
-        found.append((text, kinds))
-    return found
+    return cell_outputs(CHAPTER)
 
 
 def _texts(outputs):
@@ -50,13 +42,13 @@ def test_the_accumulation_lab_prints_6_8_2_on_the_engine_and_on_your_rule(output
 
 def test_the_same_backward_twice_adds_up(outputs):
     assert "tensor(6.)\ntensor(12.)  (6 + 6, not 6)\n" in _texts(outputs)
-    text = "".join(_texts(outputs))
+    text = all_text(outputs)
     assert "L1.backward(); L2.backward(): tensor([ 5., -1.])" in text
     assert "(L1 + L2).backward():         tensor([ 5., -1.])" in text
 
 
 def test_zero_keeps_the_tensor_and_none_drops_it(outputs):
-    text = "".join(_texts(outputs))
+    text = all_text(outputs)
     assert "after a second backward:  x.grad = tensor([6., 6.]) | the same tensor: True" in text
     assert "after zero_() + backward: x.grad = tensor([3., 3.]) | the same tensor: True" in text
     assert "after None + backward:    x.grad = tensor([3., 3.]) | the same tensor: False" in text
@@ -71,7 +63,7 @@ def test_forgetting_to_reset_never_converges(outputs):
 
 
 def test_a_parameter_used_twice_gets_the_sum(outputs):
-    text = "".join(_texts(outputs))
+    text = all_text(outputs)
     assert "one backward on the whole loss: tensor(20.)" in text
     assert "backward on the first term:     tensor(2.)" in text
     assert "then on the second term:        tensor(20.)" in text
@@ -79,7 +71,7 @@ def test_a_parameter_used_twice_gets_the_sum(outputs):
 
 
 def test_micro_batches_equal_one_big_batch(outputs):
-    text = "".join(_texts(outputs))
+    text = all_text(outputs)
     equal = float(re.search(r"largest difference: (\S+)", text).group(1))
     assert equal < 1e-12
     by_count = float(re.search(r"number of micro-batches: largest difference (\S+)", text)[1])

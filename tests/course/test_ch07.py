@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import CHAPTERS
+from .conftest import chapter_or_skip
 
-CHAPTER = next((c for c in CHAPTERS if c.number == "07"), None)
-pytestmark = pytest.mark.skipif(CHAPTER is None, reason="chapter 07 is missing")
+CHAPTER, pytestmark = chapter_or_skip("07")
 
 SECOND_TIME = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -20,16 +19,9 @@ SECOND_TIME = (
 
 
 @pytest.fixture(scope="module")
-def outputs(executed_reference):
+def outputs(cell_outputs):
     """Every cell's (stdout, mime types of its displays) of the executed reference."""
-    executed = executed_reference(CHAPTER)
-    found = []
-    for cell in executed.cells:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream" and o.get("name") == "stdout")
-        kinds = [k for o in cell.get("outputs", []) for k in o.get("data", {})]
-        found.append((text, kinds))
-    return found
+    return cell_outputs(CHAPTER, stderr=False)
 
 
 @pytest.fixture(scope="module")

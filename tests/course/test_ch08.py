@@ -7,10 +7,9 @@ import re
 
 import pytest
 
-from .conftest import CHAPTERS
+from .conftest import all_text, chapter_or_skip
 
-CHAPTER = next((c for c in CHAPTERS if c.number == "08"), None)
-pytestmark = pytest.mark.skipif(CHAPTER is None, reason="chapter 08 is missing")
+CHAPTER, pytestmark = chapter_or_skip("08")
 
 TWO_PARAMETERS = """\
 two_parameter_fit
@@ -23,32 +22,21 @@ epoch=200 loss=0.0000 w=2.0047 b=0.9862
 
 
 @pytest.fixture(scope="module")
-def outputs(executed_reference):
+def outputs(cell_outputs):
     """Every cell's (stdout, mime types of its displays) of the executed reference."""
-    executed = executed_reference(CHAPTER)
-    found = []
-    for cell in executed.cells:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream")
-        kinds = [k for o in cell.get("outputs", []) for k in o.get("data", {})]
-        found.append((text, kinds))
-    return found
-
-
-def _all_text(outputs) -> str:
-    return "".join(t for t, _ in outputs)
+    return cell_outputs(CHAPTER)
 
 
 def test_the_two_parameter_fit_prints_the_lessons_numbers_every_time(outputs):
     # the lab, the same model as a matrix product, with engine.optim.SGD, with your SGD
     assert sum(TWO_PARAMETERS in t for t, _ in outputs) == 4
-    text = _all_text(outputs)
+    text = all_text(outputs)
     assert "the same lines as the hand-written loop: True" in text
     assert "the same lines as engine.optim.SGD: True" in text
 
 
 def test_broadcast_gradients_are_sums(outputs):
-    text = _all_text(outputs)
+    text = all_text(outputs)
     assert text.count("b.grad: tensor([5., 7., 9.])\n") == 2  # the engine's, then yours
     assert "their sum: -35.0   w.grad: -35.0\n" in text  # chapter 01's first gradient
     assert "b's four contributions sum to: -12.0   b.grad: -12.0\n" in text
@@ -60,20 +48,20 @@ def test_the_gradient_of_two_x_dot_x_is_four_x(outputs):
 
 
 def test_matrix_product_gradients_match_the_formulas(outputs):
-    text = _all_text(outputs)
+    text = all_text(outputs)
     assert "A.grad equals G @ B.T: True" in text and "B.grad equals A.T @ G: True" in text
     assert "equal to X.T @ ones: True" in text
 
 
 def test_reductions(outputs):
-    text = _all_text(outputs)
+    text = all_text(outputs)
     assert "m.mean()      m.grad = [[0.1667, 0.1667, 0.1667], [0.1667, 0.1667, 0.1667]]" in text
     assert "m.max(dim=1)  m.grad = [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]" in text
     assert "a tie, t = [2, 2, 1]: t.grad = tensor([0.5000, 0.5000, 0.0000])" in text
 
 
 def test_the_digit_reader_learns_and_your_engine_trains_it_identically(outputs):
-    text = _all_text(outputs)
+    text = all_text(outputs)
     untrained = float(re.search(r"untrained network on 50 pictures: (\S+)", text).group(1))
     assert 2.0 < untrained < 2.7
     accuracies = [float(a) for a in re.findall(r"held-out accuracy (\S+)", text)]

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import CHAPTERS
+from .conftest import all_text, chapter_or_skip
 
-CHAPTER = next((c for c in CHAPTERS if c.number == "09"), None)
-pytestmark = pytest.mark.skipif(CHAPTER is None, reason="chapter 09 is missing")
+CHAPTER, pytestmark = chapter_or_skip("09")
 
 
 @pytest.fixture(scope="module")
-def outputs(executed_reference):
+def outputs(cell_outputs):
     """Every cell's (stdout, mime types of its displays) of the executed reference."""
-    executed = executed_reference(CHAPTER)
-    found = []
-    for cell in executed.cells:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream")
-        kinds = [k for o in cell.get("outputs", []) for k in o.get("data", {})]
-        found.append((text, kinds))
-    return found
-
-
-def _text(outputs) -> str:
-    return "".join(t for t, _ in outputs)
+    return cell_outputs(CHAPTER)
 
 
 def test_the_lessons_silu_equals_autograd_and_cannot_be_instantiated(outputs):
-    text = _text(outputs)
+    text = all_text(outputs)
     assert "x.grad:               tensor([-0.0908,  0.2600,  0.5000,  0.9277,  1.0881])" in text
     assert "the same, autograd'd: tensor([-0.0908,  0.2600,  0.5000,  0.9277,  1.0881])" in text
     assert "grad_fn=<MySiLUBackward>" in text
@@ -36,7 +24,7 @@ def test_the_lessons_silu_equals_autograd_and_cannot_be_instantiated(outputs):
 
 
 def test_ctx_and_the_errors_it_catches(outputs):
-    text = _text(outputs)
+    text = all_text(outputs)
     assert "needs_input_grad: (True, False, False)" in text
     assert "w.grad: tensor([  5., -10.,  20.])" in text
     assert ("returned an incorrect number of gradients (expected 2, got 1)" in text)
@@ -44,7 +32,7 @@ def test_ctx_and_the_errors_it_catches(outputs):
 
 
 def test_recomputing_halves_the_memory_and_fixes_the_second_derivative(outputs):
-    text = _text(outputs)
+    text = all_text(outputs)
     assert "MySiLU    keeps 2 tensors for backward: 8.0 MB" in text
     assert "LeanSiLU  keeps 1 tensor  for backward: 4.0 MB" in text
     assert "x * x.sigmoid(): [0.3024, 0.5, 0.0501]" in text
@@ -55,7 +43,7 @@ def test_recomputing_halves_the_memory_and_fixes_the_second_derivative(outputs):
 
 
 def test_gradcheck_demos(outputs):
-    text = _text(outputs)
+    text = all_text(outputs)
     assert "LeanSiLU: True" in text
     assert "GradcheckError: Jacobian mismatch for output 0 with respect to input 0,\n" in text
     assert "float32: GradcheckError: Jacobian mismatch" in text and "float64: True" in text
@@ -63,7 +51,7 @@ def test_gradcheck_demos(outputs):
 
 
 def test_your_gradcheck_finds_both_bugs_and_passes_the_rest(outputs):
-    lines = {line[:34].strip(): line[34:].strip() for line in _text(outputs).splitlines()
+    lines = {line[:34].strip(): line[34:].strip() for line in all_text(outputs).splitlines()
              if line.startswith(("your Softplus", "LeanSiLU", "MySiLU", "DiagonalSoftmax",
                                  "a matrix product"))
              and ("passes" in line or "GradcheckError" in line)}

@@ -10,27 +10,15 @@ import re
 
 import pytest
 
-from .conftest import CHAPTERS
+from .conftest import chapter_or_skip, text_with
 
-CHAPTER = next((c for c in CHAPTERS if c.number == "10"), None)
-pytestmark = pytest.mark.skipif(CHAPTER is None, reason="chapter 10 is missing")
+CHAPTER, pytestmark = chapter_or_skip("10")
 
 
 @pytest.fixture(scope="module")
-def outputs(executed_reference):
+def outputs(cell_outputs):
     """Every cell's (stdout, mime types of its displays) of the executed reference."""
-    executed = executed_reference(CHAPTER)
-    found = []
-    for cell in executed.cells:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream")
-        kinds = [k for o in cell.get("outputs", []) for k in o.get("data", {})]
-        found.append((text, kinds))
-    return found
-
-
-def _text(outputs, marker: str) -> str:
-    return next(t for t, _ in outputs if marker in t)
+    return cell_outputs(CHAPTER)
 
 
 def _numbers(pattern: str, text: str) -> list[float]:
@@ -45,7 +33,7 @@ def test_pictures_plots_and_widgets(outputs):
 
 
 def test_training_memory_grows_with_depth_and_inference_memory_does_not(outputs):
-    text = _text(outputs, "forward under no_grad")
+    text = text_with(outputs, "forward under no_grad")
     training = _numbers(r"forward \+ backward:\s+([\d.]+)", text)
     inference = _numbers(r"no_grad:\s+([\d.]+)", text)
     depths = [4, 8, 16, 32, 64]
@@ -57,32 +45,32 @@ def test_training_memory_grows_with_depth_and_inference_memory_does_not(outputs)
 
 
 def test_checkpoints_change_no_gradient(outputs):
-    text = _text(outputs, "largest difference between the gradients")
+    text = text_with(outputs, "largest difference between the gradients")
     assert float(text.split(":")[-1]) < 1e-12
 
 
 def test_the_timeline_peaks_lower_with_checkpoints(outputs):
-    text = _text(outputs, "without checkpoints,")
+    text = text_with(outputs, "without checkpoints,")
     without, with_ = _numbers(r"([\d.]+) activations", text) + _numbers(r"([\d.]+) with them",
                                                                        text)
     assert without > 60 and with_ < without / 2, text
 
 
 def test_restoring_the_random_state_matters(outputs):
-    text = _text(outputs, "preserve_rng_state=True")
+    text = text_with(outputs, "preserve_rng_state=True")
     kept, lost = _numbers(r"checkpoints: ([\d.e+-]+)", text)
     assert kept == 0 and lost > 0.1, text
 
 
 def test_the_best_segment_length_is_the_square_root(outputs):
-    text = _text(outputs, "segments of  8 layers")
+    text = text_with(outputs, "segments of  8 layers")
     peaks = dict(zip([1, 2, 4, 8, 16, 32, 64], _numbers(r"peak\s+([\d.]+)", text)))
     assert min(peaks, key=peaks.get) == 8, peaks
     assert peaks[8] < 0.4 * peaks[1] and peaks[8] < 0.4 * peaks[64], peaks
 
 
 def test_the_square_root_schedule_saves_more_the_deeper_the_network(outputs):
-    text = _text(outputs, "L = 100: no checkpoints")
+    text = text_with(outputs, "L = 100: no checkpoints")
     ratios = _numbers(r"\(([\d.]+) x\)", text)
     assert len(ratios) == 9 and ratios[-1] < 0.35 and ratios[-1] < ratios[0] / 3, ratios
 
@@ -94,13 +82,13 @@ def test_recomputation_is_counted_exactly(outputs):
 
 
 def test_the_time_ratio_is_printed(outputs):
-    text = _text(outputs, "time ratio, checkpointed / plain")
+    text = text_with(outputs, "time ratio, checkpointed / plain")
     assert float(text.split(":")[-1]) > 0
 
 
 def test_your_engine_trains_the_same_with_less_memory(outputs):
-    plain = _text(outputs, "without checkpoints: loss")
-    yours = _text(outputs, "with your checkpoints: loss")
+    plain = text_with(outputs, "without checkpoints: loss")
+    yours = text_with(outputs, "with your checkpoints: loss")
     assert "the same losses as without checkpoints: True" in yours
     first, last, plain_peak = _numbers(r"([\d.]+)", plain.split("loss")[1])[:3]
     assert last < first / 2, plain

@@ -8,10 +8,9 @@ import re
 
 import pytest
 
-from .conftest import CHAPTERS
+from .conftest import all_text, chapter_or_skip, text_with
 
-CHAPTER = next((c for c in CHAPTERS if c.number == "11"), None)
-pytestmark = pytest.mark.skipif(CHAPTER is None, reason="chapter 11 is missing")
+CHAPTER, pytestmark = chapter_or_skip("11")
 
 SINGLE_PARAMETER = """\
 single_parameter_training
@@ -58,24 +57,9 @@ MESSAGES = [
 
 
 @pytest.fixture(scope="module")
-def outputs(executed_reference):
+def outputs(cell_outputs):
     """Every cell's (stdout and stderr, mime types of its displays) of the executed reference."""
-    executed = executed_reference(CHAPTER)
-    found = []
-    for cell in executed.cells:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream")
-        kinds = [k for o in cell.get("outputs", []) for k in o.get("data", {})]
-        found.append((text, kinds))
-    return found
-
-
-def _all_text(outputs) -> str:
-    return "".join(t for t, _ in outputs)
-
-
-def _text(outputs, marker: str) -> str:
-    return next(t for t, _ in outputs if marker in t)
+    return cell_outputs(CHAPTER)
 
 
 def test_pictures_plots_and_widgets(outputs):
@@ -87,7 +71,7 @@ def test_pictures_plots_and_widgets(outputs):
 
 @pytest.mark.parametrize("message", MESSAGES, ids=lambda m: m[:40])
 def test_every_error_of_the_tables_is_reproduced_in_pytorchs_words(outputs, message):
-    assert message in _all_text(outputs)
+    assert message in all_text(outputs)
 
 
 def test_the_labs_print_the_lessons_numbers(outputs):
@@ -98,7 +82,7 @@ def test_the_labs_print_the_lessons_numbers(outputs):
 
 
 def test_not_clearing_the_gradient_piles_it_up(outputs):
-    text = _text(outputs, "never clearing .grad")
+    text = text_with(outputs, "never clearing .grad")
     assert "step=2 w=4.8800 loss=10.2400 grad=-4.8000" in text  # -24 + 19.2
 
 
@@ -110,12 +94,12 @@ def test_a_detached_hidden_layer_leaves_the_first_weights_without_gradient(outpu
 
 
 def test_the_recorded_update_makes_w_a_non_leaf(outputs):
-    assert "after step 1: w.is_leaf = False  w.grad_fn = SubBackward0" in _all_text(outputs)
-    assert "after step 2's backward: w.grad = None" in _all_text(outputs)
+    assert "after step 1: w.is_leaf = False  w.grad_fn = SubBackward0" in all_text(outputs)
+    assert "after step 2's backward: w.grad = None" in all_text(outputs)
 
 
 def test_logging_tensors_grows_memory_and_numbers_do_not(outputs):
-    text = _text(outputs, "grows by")
+    text = text_with(outputs, "grows by")
     growth = {label.strip(): float(kib) for label, kib in
               re.findall(r"^(.*?)\s+grows by\s+([\d.]+) KiB per step", text, re.M)}
     assert len(growth) == 4, text
@@ -126,7 +110,7 @@ def test_logging_tensors_grows_memory_and_numbers_do_not(outputs):
 
 
 def test_evaluation_under_no_grad_peaks_lower(outputs):
-    text = _text(outputs, "engine.no_grad()  peak")
+    text = text_with(outputs, "engine.no_grad()  peak")
     recording, no_grad = [float(x) for x in re.findall(r"peak\s+(\d+) KiB", text)]
     assert no_grad < recording / 3, text
 
@@ -138,15 +122,15 @@ def test_the_nan_and_its_repair(outputs):
 
 
 def test_the_broken_loops_show_their_symptoms(outputs):
-    assert "losses: [41.0, 1.1288, 26.7588" in _all_text(outputs)  # fit_line_broken
-    distance = _text(outputs, "w: [[nan, nan]")
+    assert "losses: [41.0, 1.1288, 26.7588" in all_text(outputs)  # fit_line_broken
+    distance = text_with(outputs, "w: [[nan, nan]")
     assert re.search(r"losses: \[[\d.]+, nan, nan\]", distance), distance
 
 
 def test_your_loops_train_and_keep_no_graph(outputs):
-    final = _text(outputs, "final losses:")
+    final = text_with(outputs, "final losses:")
     values = [float(x) for x in re.findall(r" ([\d.]+)", final)]
     assert len(values) == 3 and all(v < 0.5 for v in values), final
-    kept = _text(outputs, "kept after 2,000 steps")
+    kept = text_with(outputs, "kept after 2,000 steps")
     per_step = float(re.search(r"\((\d+) bytes per step\)", kept).group(1))
     assert per_step < 100, kept

@@ -12,10 +12,9 @@ import re
 import numpy as np
 import pytest
 
-from .conftest import CHAPTERS
+from .conftest import chapter_or_skip, text_with
 
-CHAPTER = next((c for c in CHAPTERS if c.number == "12"), None)
-pytestmark = pytest.mark.skipif(CHAPTER is None, reason="chapter 12 is missing")
+CHAPTER, pytestmark = chapter_or_skip("12")
 
 SAME_DEVICE = ("Expected all tensors to be on the same device, but found at least two devices, "
                "cuda:0 and cpu!")
@@ -24,27 +23,16 @@ NUMPY_ON_CUDA = ("can't convert cuda:0 device type tensor to numpy. Use Tensor.c
 
 
 @pytest.fixture(scope="module")
-def outputs(executed_reference):
+def outputs(cell_outputs):
     """Every cell's (stdout, mime types of its displays) of the executed reference."""
-    executed = executed_reference(CHAPTER)
-    found = []
-    for cell in executed.cells:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream")
-        kinds = [k for o in cell.get("outputs", []) for k in o.get("data", {})]
-        found.append((text, kinds))
-    return found
+    return cell_outputs(CHAPTER)
 
 
 @pytest.fixture(scope="module")
 def have_gpu(outputs):
-    first = _text(outputs, "GPU")
+    first = text_with(outputs, "GPU")
     assert first.startswith(("A GPU is here", "No GPU here")), first
     return first.startswith("A GPU is here")
-
-
-def _text(outputs, marker: str) -> str:
-    return next(t for t, _ in outputs if marker in t)
 
 
 def test_pictures_plots_and_widgets(outputs, have_gpu):
@@ -56,15 +44,15 @@ def test_pictures_plots_and_widgets(outputs, have_gpu):
 
 
 def test_without_a_gpu_the_reason_is_printed(outputs, have_gpu):
-    first = _text(outputs, "GPU")
+    first = text_with(outputs, "GPU")
     if not have_gpu:
         assert "CuPy" in first and "cells that time a GPU will skip" in first
-        assert "No GPU: the copy timing is skipped." in _text(outputs, "copy timing")
-        assert "No GPU: the timing is skipped." in _text(outputs, "the timing is skipped")
+        assert "No GPU: the copy timing is skipped." in text_with(outputs, "copy timing")
+        assert "No GPU: the timing is skipped." in text_with(outputs, "the timing is skipped")
 
 
 def test_where_a_tensor_lives(outputs):
-    text = _text(outputs, "holds a")
+    text = text_with(outputs, "holds a")
     assert "x: cpu holds a numpy.ndarray" in text
     assert "y: cuda:0 holds a cupy.ndarray" in text
     assert "tensor([2., 4., 6.], device='cuda:0')" in text
@@ -72,43 +60,43 @@ def test_where_a_tensor_lives(outputs):
 
 
 def test_every_op_goes_through_array_module(outputs):
-    source = _text(outputs, "class Exp(")
+    source = text_with(outputs, "class Exp(")
     assert "array_module(a).exp(" in source
-    text = _text(outputs, "array_module of a NumPy array")
+    text = text_with(outputs, "array_module of a NumPy array")
     assert "array_module of a NumPy array: numpy" in text
     assert re.search(r"array_module of a CuPy array:\s+(cupy|engine\._fake_cupy)\n", text), text
 
 
 def test_a_transfer_is_differentiable(outputs):
-    text = _text(outputs, "q.grad_fn")
+    text = text_with(outputs, "q.grad_fn")
     assert "q.grad_fn: ToCopyBackward0" in text and "p.grad: tensor([2., 4., 6.]) on cpu" in text
 
 
 def test_the_copies_to_the_host_are_counted_exactly(outputs):
-    text = _text(outputs, "loss.item() at every step")
+    text = text_with(outputs, "loss.item() at every step")
     assert "loss.item() at every step:           20 copies to the host" in text
     assert "losses kept on the GPU, copied once: 1 copy to the host" in text
     assert "the same losses: True" in text
-    table = dict(re.findall(r"^(.+?)\s+copies to the host: (\d)$", _text(outputs, "float(loss)"),
-                            re.MULTILINE))
+    table = dict(re.findall(r"^(.+?)\s+copies to the host: (\d)$",
+                            text_with(outputs, "float(loss)"), re.MULTILINE))
     assert table == {"loss.item()": "1", "float(loss)": "1", "print(loss)": "1",
                      "loss < 0.1 and 'small'": "1", "loss.tolist()": "1", "loss.cpu()": "1",
                      "loss * 2": "0", "engine.zeros(3, device='cuda')": "0"}
 
 
 def test_logsumexp_without_overflow(outputs):
-    text = _text(outputs, "as written:")
+    text = text_with(outputs, "as written:")
     naive = re.search(r"as written: (\S+)", text).group(1)
     stable = float(re.search(r"z\.logsumexp\(0\):\s+(\S+)", text).group(1))
     assert naive == "inf"
     exact = np.logaddexp.reduce(np.array([1000.0, 1000.5, 990.0]))
     assert abs(stable - exact) < 1e-4, (stable, exact)
-    first = float(_text(outputs, "first scale where").split(":")[-1])
+    first = float(text_with(outputs, "first scale where").split(":")[-1])
     assert 88.7 < first < 100, first  # exp overflows a float32 beyond 88.72
 
 
 def test_your_logsumexp_on_both_devices(outputs):
-    text = _text(outputs, "softmax rows")
+    text = text_with(outputs, "softmax rows")
     rows = re.findall(r"(cpu|cuda): logsumexp \[(\S+), (\S+)\]\s+grad_fn (\w+)", text)
     assert [r[0] for r in rows] == ["cpu", "cuda"]
     for _, first, second, node in rows:
@@ -119,7 +107,7 @@ def test_your_logsumexp_on_both_devices(outputs):
 
 
 def test_pytorchs_device_errors_word_for_word(outputs):
-    text = _text(outputs, "a.numpy()")
+    text = text_with(outputs, "a.numpy()")
     for line in ("a + b", "b @ a", "engine.cat([a, b])"):
         assert f"{line:20s} RuntimeError: {SAME_DEVICE}" in text, line
     assert f"a.numpy()            TypeError: {NUMPY_ON_CUDA}" in text
@@ -127,14 +115,14 @@ def test_pytorchs_device_errors_word_for_word(outputs):
 
 
 def test_a_cpu_scalar_may_meet_a_gpu_tensor(outputs):
-    text = _text(outputs, "scale.grad")
+    text = text_with(outputs, "scale.grad")
     assert "out: tensor([10., 20.], device='cuda:0', grad_fn=<MulBackward0>)" in text
     assert "scale.grad: tensor(3.) on cpu" in text
     assert f"a 0-d GPU tensor with a CPU tensor: {SAME_DEVICE}" in text
 
 
 def test_training_on_the_device_matches_the_cpu(outputs, have_gpu):
-    text = _text(outputs, "largest difference between the CPU and")
+    text = text_with(outputs, "largest difference between the CPU and")
     first, last = (float(x) for x in re.search(r"first loss ([\d.]+), last ([\d.]+)",
                                                 text).groups())
     assert last < first / 5, text
@@ -143,7 +131,7 @@ def test_training_on_the_device_matches_the_cpu(outputs, have_gpu):
 
 
 def test_your_engine_trains_a_classifier(outputs):
-    text = _text(outputs, "after 100 steps")
+    text = text_with(outputs, "after 100 steps")
     start, end = (float(x) for x in re.findall(r"([\d.]+) (?:at the start|after 100 steps)",
                                                text))
     accuracy = float(re.search(r"accuracy: ([\d.]+)", text).group(1))

@@ -10,6 +10,10 @@ import pytest
 from graders import notebook as nbk
 from graders.chapters import Chapter
 
+# The check tests' shared helpers (_check_helpers.py) assert: have pytest rewrite their asserts as
+# it does the tests', so that a failure shows the values compared.
+pytest.register_assert_rewrite("tests.graders._check_helpers")
+
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER_01 = ROOT / "solutions" / "01-why-gradients.py"
 

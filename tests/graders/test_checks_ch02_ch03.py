@@ -4,14 +4,15 @@ verdict that names the case, the input, expected vs got and a hint aimed at the 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import engine
 from engine import Tensor
 from engine.autograd import ArrayFunction, Function
 from engine.autograd.engine_loop import sum_to_shape
 from engine.autograd.graph import AccumulateGrad, accumulator_of
-from graders.checks import CheckFailed, ch02, ch03
+from graders.checks import ch02, ch03
+
+from ._check_helpers import assert_readable, failure_of
 
 # --- reference pieces (as in solutions/02 and 03) --------------------------------------------
 
@@ -103,22 +104,6 @@ def run_backward(loss, *, add_up=True, at_every_edge=True, no_grad=True):
                 grads[child] = grads[child] + g if (add_up and child in grads) else g
 
 
-def _failure(check_fn, piece) -> str:
-    with pytest.raises(AssertionError) as info:
-        check_fn(piece)
-    assert isinstance(info.value, CheckFailed)
-    return str(info.value)
-
-
-def _readable(message: str, piece: str, *, expected=True):
-    lines = message.splitlines()
-    assert lines[0].startswith(f"✗ {piece}: case ") and " failed: " in lines[0], message
-    labels = ("input:", "expected:", "got:", "hint:") if expected else ("input:", "got:", "hint:")
-    for label in labels:
-        assert any(line.strip().startswith(label) for line in lines), (label, message)
-    assert "Traceback" not in message and "graders/" not in message
-
-
 def test_reference_pieces_pass(capsys):
     ch02.Mul(Mul)
     ch02.Add(Add)
@@ -150,8 +135,8 @@ def test_swapped_gradients_are_named():
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         return g * a, g * b
-    message = _failure(ch02.Mul, _saving_mul(backward))
-    _readable(message, "Mul")
+    message = failure_of(ch02.Mul, _saving_mul(backward))
+    assert_readable(message, "Mul")
     assert "case 1 of 10" in message and "a.grad = 3.0" in message and "swapped" in message
 
 
@@ -159,8 +144,8 @@ def test_forgetting_grad_output_is_named():
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         return b + 0 * g, a + 0 * g
-    message = _failure(ch02.Mul, _saving_mul(backward))
-    _readable(message, "Mul")
+    message = failure_of(ch02.Mul, _saving_mul(backward))
+    assert_readable(message, "Mul")
     assert "case 2 of 10" in message and "multiply by grad_output" in message
 
 
@@ -172,8 +157,8 @@ def test_inputs_kept_on_ctx_instead_of_saved_are_caught():
     def backward(ctx, g):
         a, b = ctx.kept
         return g * b, g * a
-    message = _failure(ch02.Mul, _op(forward, backward))
-    _readable(message, "Mul")
+    message = failure_of(ch02.Mul, _op(forward, backward))
+    assert_readable(message, "Mul")
     assert "case 9 of 10" in message and "ctx.save_for_backward(a, b)" in message
 
 
@@ -181,26 +166,26 @@ def test_numpy_functions_in_backward_fail_the_recorded_pass():
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         return np.multiply(g, b), np.multiply(g, a)
-    message = _failure(ch02.Mul, _saving_mul(backward))
-    _readable(message, "Mul", expected=False)
+    message = failure_of(ch02.Mul, _saving_mul(backward))
+    assert_readable(message, "Mul", expected=False)
     assert "case 10 of 10" in message and "create_graph" in message
     assert "Python operators only" in message
 
 
 def test_summing_inside_backward_is_explained():
-    message = _failure(ch02.Add, _op(lambda ctx, a, b: a + b, lambda ctx, g: (g, g.sum())))
-    _readable(message, "Add", expected=False)
+    message = failure_of(ch02.Add, _op(lambda ctx, a, b: a + b, lambda ctx, g: (g, g.sum())))
+    assert_readable(message, "Add", expected=False)
     assert "the engine sums each one back to its input's shape" in message
 
 
 def test_one_gradient_for_two_inputs_is_explained():
-    message = _failure(ch02.Add, _op(lambda ctx, a, b: a + b, lambda ctx, g: g))
-    _readable(message, "Add", expected=False)
+    message = failure_of(ch02.Add, _op(lambda ctx, a, b: a + b, lambda ctx, g: g))
+    assert_readable(message, "Add", expected=False)
     assert "incorrect number of gradients" in message and "(grad_output, grad_output)" in message
 
 
 def test_ones_instead_of_grad_output_is_named():
-    message = _failure(ch02.Add, _op(lambda ctx, a, b: a + b,
+    message = failure_of(ch02.Add, _op(lambda ctx, a, b: a + b,
                                      lambda ctx, g: (np.ones_like(g), np.ones_like(g))))
     assert "case 2 of 8" in message and "pass on grad_output" in message
 
@@ -208,7 +193,7 @@ def test_ones_instead_of_grad_output_is_named():
 def test_an_unwritten_op_says_so():
     def stub(*args):
         raise NotImplementedError()
-    message = _failure(ch02.Mul, _op(stub, stub))
+    message = failure_of(ch02.Mul, _op(stub, stub))
     assert "NotImplementedError: `Mul` is not written yet" in message
 
 
@@ -217,7 +202,7 @@ def test_a_tensor_level_function_is_refused_before_it_recurses():
         @staticmethod
         def forward(ctx, a, b):
             return a * b
-    message = _failure(ch02.Mul, TensorMul)
+    message = failure_of(ch02.Mul, TensorMul)
     assert "ArrayFunction" in message and "case" not in message.splitlines()[0]
 
 
@@ -227,15 +212,15 @@ def test_a_hand_made_accumulator_is_caught():
     def made(args):
         return [(AccumulateGrad(a), 0) if isinstance(a, Tensor) and a.requires_grad
                 and a.grad_fn is None else (getattr(a, "grad_fn", None), 0) for a in args]
-    message = _failure(ch02.edges_for, made)
-    _readable(message, "edges_for")
+    message = failure_of(ch02.edges_for, made)
+    assert_readable(message, "edges_for")
     assert "a new AccumulateGrad, not the leaf's own" in message and "accumulator_of" in message
 
 
 def test_output_nr_is_checked():
     def always_zero(args):
         return [(nr_node, 0) for nr_node, _ in edges_for(args)]
-    message = _failure(ch02.edges_for, always_zero)
+    message = failure_of(ch02.edges_for, always_zero)
     assert "case 6 of 7" in message and "(TwoWaysBackward of q, 1)" in message
     assert "output_nr" in message
 
@@ -244,7 +229,7 @@ def test_constants_must_get_no_edge():
     def every_tensor(args):
         return [(accumulator_of(a), 0) if isinstance(a, Tensor) and a.grad_fn is None
                 else (getattr(a, "grad_fn", None), 0) for a in args]
-    message = _failure(ch02.edges_for, every_tensor)
+    message = failure_of(ch02.edges_for, every_tensor)
     assert "case 3 of 7" in message and "does not require grad gets (None, 0)" in message
 
 
@@ -260,8 +245,8 @@ def test_breadth_first_order_is_caught_on_uneven_paths():
                 order.append(node)
                 queue += [c for c, _ in node.next_functions if c is not None]
         return order
-    message = _failure(ch03.topological_order, bfs)
-    _readable(message, "topological_order")
+    message = failure_of(ch03.topological_order, bfs)
+    assert_readable(message, "topological_order")
     assert "case 4 of 7" in message
     assert "ExpBackward0 (b = a.exp()) before MulBackward0 (a = x * 2)" in message
 
@@ -280,7 +265,7 @@ def test_recursion_fails_on_a_long_chain_with_a_hint():
         for root in roots:
             visit(root)
         return order[::-1]
-    message = _failure(ch03.topological_order, recursive)
+    message = failure_of(ch03.topological_order, recursive)
     assert "case 7 of 7" in message and "RecursionError" in message and "use a loop" in message
 
 
@@ -292,33 +277,33 @@ def test_duplicates_and_missing_nodes_are_named():
             order.append(node)
             queue += [c for c, _ in node.next_functions if c is not None]
         return order
-    message = _failure(ch03.topological_order, no_seen_set)
+    message = failure_of(ch03.topological_order, no_seen_set)
     assert "case 3 of 7" in message and "MulBackward0 (y = x * 2) 3 times" in message
-    message = _failure(ch03.topological_order, lambda roots: list(roots))
+    message = failure_of(ch03.topological_order, lambda roots: list(roots))
     assert "1 node, without MulBackward0 (z = y * 3)" in message
 
 
 # --- run_backward ---------------------------------------------------------------------------
 
 def test_calling_the_engines_backward_is_refused():
-    message = _failure(ch03.run_backward, lambda loss: loss.backward())
+    message = failure_of(ch03.run_backward, lambda loss: loss.backward())
     assert "case 1 of 8" in message and "do not call loss.backward()" in message
 
 
 def test_replacing_instead_of_adding_is_caught():
-    message = _failure(ch03.run_backward, lambda loss: run_backward(loss, add_up=False))
-    _readable(message, "run_backward")
+    message = failure_of(ch03.run_backward, lambda loss: run_backward(loss, add_up=False))
+    assert_readable(message, "run_backward")
     assert "case 3 of 8" in message and "x.grad = 10.0" in message
     assert "got:      x.grad = 4.0" in message and "three gradients reach y's node" in message
 
 
 def test_undoing_broadcasting_only_at_leaves_fails_in_the_middle():
-    message = _failure(ch03.run_backward, lambda loss: run_backward(loss, at_every_edge=False))
+    message = failure_of(ch03.run_backward, lambda loss: run_backward(loss, at_every_edge=False))
     assert "case 6 of 8" in message and "on every edge, not only at leaves" in message
 
 
 def test_a_recorded_loop_is_caught():
-    message = _failure(ch03.run_backward, lambda loss: run_backward(loss, no_grad=False))
+    message = failure_of(ch03.run_backward, lambda loss: run_backward(loss, no_grad=False))
     assert "recorded (it requires grad)" in message and "engine.no_grad()" in message
 
 

@@ -5,14 +5,17 @@ reference's."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 from engine.autograd import ArrayFunction, Function
 from engine.ops.dual import expand
-from graders.checks import CheckFailed, ch04
-from graders.probes import ch04 as probes
-from graders.probes import compare, to_plain
+from graders.checks import ch04
+from graders.probes import compare, observe
+
+from ._check_helpers import assert_readable, failure_of
 
 # --- reference pieces (as in solutions/04) and mistakes ---------------------------------------
 
@@ -104,22 +107,6 @@ Sum = _sum_class(SUM_BACKWARDS["reference"])
 Pow = _pow_class(POW_BACKWARDS["reference"])
 
 
-def _failure(check_fn, piece) -> str:
-    with pytest.raises(AssertionError) as info:
-        check_fn(piece)
-    assert isinstance(info.value, CheckFailed)
-    return str(info.value)
-
-
-def _readable(message: str, piece: str, *, expected=True):
-    lines = message.splitlines()
-    assert lines[0].startswith(f"✗ {piece}: case ") and " failed: " in lines[0], message
-    labels = ("input:", "expected:", "got:", "hint:") if expected else ("input:", "got:", "hint:")
-    for label in labels:
-        assert any(line.strip().startswith(label) for line in lines), (label, message)
-    assert "Traceback" not in message and "graders/" not in message
-
-
 def test_reference_pieces_pass(capsys):
     ch04.Sum(Sum)
     ch04.Pow(Pow)
@@ -130,16 +117,16 @@ def test_reference_pieces_pass(capsys):
 # --- Sum ----------------------------------------------------------------------------------
 
 def test_forgetting_the_reshape_is_explained():
-    message = _failure(ch04.Sum, _sum_class(SUM_BACKWARDS["no reshape"]))
-    _readable(message, "Sum", expected=False)
+    message = failure_of(ch04.Sum, _sum_class(SUM_BACKWARDS["no reshape"]))
+    assert_readable(message, "Sum", expected=False)
     assert "case 1 of 10" in message and "out = x.sum(1); out.backward(v), v = [ 1., 10.]" in message
     assert "reshape grad_output to the kept shape" in message
     assert "lines shapes up from the right" in message
 
 
 def test_a_gradient_of_ones_is_named():
-    message = _failure(ch04.Sum, _sum_class(SUM_BACKWARDS["ones"]))
-    _readable(message, "Sum")
+    message = failure_of(ch04.Sum, _sum_class(SUM_BACKWARDS["ones"]))
+    assert_readable(message, "Sum")
     assert "case 1 of 10" in message and "[10., 10., 10.]" in message
     assert "that is a gradient of ones" in message
 
@@ -152,28 +139,28 @@ def test_copying_along_the_wrong_dimension_is_named():
             return expand(g, ctx.shape), None, None, None
         except ValueError:
             return SUM_BACKWARDS["reference"](ctx, g)
-    message = _failure(ch04.Sum, _sum_class(lucky))
-    _readable(message, "Sum")
+    message = failure_of(ch04.Sum, _sum_class(lucky))
+    assert_readable(message, "Sum")
     assert "case 3 of 10" in message and "square matrix" in message
     assert "copied along the wrong dimension" in message
 
 
 def test_the_count_of_gradients_and_their_shape_are_explained():
-    message = _failure(ch04.Sum, _sum_class(SUM_BACKWARDS["one value"]))
+    message = failure_of(ch04.Sum, _sum_class(SUM_BACKWARDS["one value"]))
     assert "incorrect number of gradients (expected 4, got 1)" in message
     assert "then None for dims, keepdim and dtype" in message
-    message = _failure(ch04.Sum, _sum_class(SUM_BACKWARDS["grad_output unchanged"]))
+    message = failure_of(ch04.Sum, _sum_class(SUM_BACKWARDS["grad_output unchanged"]))
     assert "returned an invalid gradient" in message and "must have a's shape" in message
 
 
 def test_a_mean_instead_of_a_sum_is_named():
-    message = _failure(ch04.Sum, _sum_class(SUM_BACKWARDS["a mean"]))
+    message = failure_of(ch04.Sum, _sum_class(SUM_BACKWARDS["a mean"]))
     assert "divided by 3" in message and "backward of a mean" in message
 
 
 def test_numpy_functions_fail_the_recorded_pass():
-    message = _failure(ch04.Sum, _sum_class(SUM_BACKWARDS["numpy only"]))
-    _readable(message, "Sum", expected=False)
+    message = failure_of(ch04.Sum, _sum_class(SUM_BACKWARDS["numpy only"]))
+    assert_readable(message, "Sum", expected=False)
     assert "case 10 of 10" in message and "create_graph" in message
     assert "reshape and expand only" in message
 
@@ -183,75 +170,74 @@ def test_a_tensor_level_function_is_refused():
         @staticmethod
         def forward(ctx, a, dims, keepdim, dtype=None):
             return a.sum(dims, keepdim=keepdim)
-    message = _failure(ch04.Sum, TensorSum)
+    message = failure_of(ch04.Sum, TensorSum)
     assert "ArrayFunction" in message and "case" not in message.splitlines()[0]
 
 
 def test_an_unwritten_backward_says_so():
     def stub(ctx, g):
         raise NotImplementedError()
-    message = _failure(ch04.Sum, _sum_class(stub))
+    message = failure_of(ch04.Sum, _sum_class(stub))
     assert "NotImplementedError: `Sum` is not written yet" in message
 
 
 # --- Pow ----------------------------------------------------------------------------------
 
 def test_nan_at_zero_for_x_to_the_zero_is_explained():
-    message = _failure(ch04.Pow, _pow_class(POW_BACKWARDS["nan at zero"]))
-    _readable(message, "Pow")
+    message = failure_of(ch04.Pow, _pow_class(POW_BACKWARDS["nan at zero"]))
+    assert_readable(message, "Pow")
     assert "case 6 of 8" in message and "got:      x.grad = [nan," in message
     assert "return grad_output * 0" in message
 
 
 def test_forgetting_grad_output_is_named():
-    message = _failure(ch04.Pow, _pow_class(POW_BACKWARDS["without grad_output"]))
-    _readable(message, "Pow")
+    message = failure_of(ch04.Pow, _pow_class(POW_BACKWARDS["without grad_output"]))
+    assert_readable(message, "Pow")
     assert "case 2 of 8" in message and "multiply it by grad_output" in message
 
 
 def test_a_hard_coded_square_is_named():
-    message = _failure(ch04.Pow, _pow_class(POW_BACKWARDS["square only"]))
+    message = failure_of(ch04.Pow, _pow_class(POW_BACKWARDS["square only"]))
     assert "case 2 of 8" in message and "derivative of x ** 2, but here c = 3" in message
 
 
 def test_a_power_that_does_not_drop_is_named():
-    message = _failure(ch04.Pow, _pow_class(POW_BACKWARDS["power not lowered"]))
+    message = failure_of(ch04.Pow, _pow_class(POW_BACKWARDS["power not lowered"]))
     assert "case 1 of 8" in message and "the power did not drop by one" in message
 
 
 def test_pow_must_return_two_values_and_use_operators():
-    message = _failure(ch04.Pow, _pow_class(POW_BACKWARDS["one value"]))
+    message = failure_of(ch04.Pow, _pow_class(POW_BACKWARDS["one value"]))
     assert "expected 2, got 1" in message and "None for the exponent" in message
-    message = _failure(ch04.Pow, _pow_class(POW_BACKWARDS["numpy only"]))
+    message = failure_of(ch04.Pow, _pow_class(POW_BACKWARDS["numpy only"]))
     assert "case 8 of 8" in message and "Python operators (*, **) only" in message
 
 
 # --- observations -------------------------------------------------------------------------
 
-def _observed(probe, cls, seed=7):
-    return to_plain(probe(cls, np.random.default_rng(seed)))
+_observed = functools.partial(observe, "04", seed=7)  # (piece name, piece) -> observation
 
 
 @pytest.mark.parametrize("name", [n for n in SUM_BACKWARDS if n != "reference"])
 def test_the_observation_of_a_wrong_sum_differs(name):
-    expected = _observed(probes.Sum, Sum)
-    assert compare(expected, _observed(probes.Sum, Sum), 1e-6, 1e-8) == []
-    assert compare(expected, _observed(probes.Sum, _sum_class(SUM_BACKWARDS[name])),
+    expected = _observed("Sum", Sum)
+    assert compare(expected, _observed("Sum", Sum), 1e-6, 1e-8) == []
+    assert compare(expected, _observed("Sum", _sum_class(SUM_BACKWARDS[name])),
                    1e-6, 1e-8) != []
 
 
 @pytest.mark.parametrize("name", [n for n in POW_BACKWARDS if n != "reference"])
 def test_the_observation_of_a_wrong_pow_differs(name):
-    expected = _observed(probes.Pow, Pow)
-    assert compare(expected, _observed(probes.Pow, Pow), 1e-6, 1e-8) == []
-    assert compare(expected, _observed(probes.Pow, _pow_class(POW_BACKWARDS[name])),
+    expected = _observed("Pow", Pow)
+    assert compare(expected, _observed("Pow", Pow), 1e-6, 1e-8) == []
+    assert compare(expected, _observed("Pow", _pow_class(POW_BACKWARDS[name])),
                    1e-6, 1e-8) != []
 
 
 def test_observations_are_plain_and_deterministic():
     import json
 
-    for probe, cls in ((probes.Sum, Sum), (probes.Pow, Pow)):
-        first, second = _observed(probe, cls, seed=3), _observed(probe, cls, seed=3)
+    for name, cls in (("Sum", Sum), ("Pow", Pow)):
+        first, second = _observed(name, cls, seed=3), _observed(name, cls, seed=3)
         assert json.loads(json.dumps(first)) == first == second
         assert not any(isinstance(v, dict) and "raised" in v for v in first.values())

@@ -5,15 +5,16 @@ differs from the reference's."""
 
 from __future__ import annotations
 
+import functools
 import json
 
-import numpy as np
 import pytest
 
 import engine
-from graders.checks import CheckFailed, ch05
-from graders.probes import ch05 as probes
-from graders.probes import compare, to_plain
+from graders.checks import ch05
+from graders.probes import compare, observe
+
+from ._check_helpers import assert_readable, failure_of
 
 # --- accumulate_grad: the reference (as in solutions/05) and mistakes -----------------------
 
@@ -117,22 +118,6 @@ STEPS = {
 }
 
 
-def _failure(check_fn, piece) -> str:
-    with pytest.raises(AssertionError) as info:
-        check_fn(piece)
-    assert isinstance(info.value, CheckFailed)
-    return str(info.value)
-
-
-def _readable(message: str, piece: str, *, expected=True):
-    lines = message.splitlines()
-    assert lines[0].startswith(f"✗ {piece}: case ") and " failed: " in lines[0], message
-    labels = ("input:", "expected:", "got:", "hint:") if expected else ("input:", "got:", "hint:")
-    for label in labels:
-        assert any(line.strip().startswith(label) for line in lines), (label, message)
-    assert "Traceback" not in message and "graders/" not in message
-
-
 def test_reference_pieces_pass(capsys):
     ch05.accumulate_grad(accumulate_grad)
     ch05.accumulation_step(accumulation_step)
@@ -144,41 +129,41 @@ def test_reference_pieces_pass(capsys):
 # --- accumulate_grad ------------------------------------------------------------------------
 
 def test_replacing_instead_of_adding_is_named():
-    message = _failure(ch05.accumulate_grad, _replacing)
-    _readable(message, "accumulate_grad")
+    message = failure_of(ch05.accumulate_grad, _replacing)
+    assert_readable(message, "accumulate_grad")
     assert "case 2 of 10" in message and "expected: x.grad = 8.0" in message
     assert "got:      x.grad = 2.0" in message and "leaf.grad += grad" in message
 
 
 def test_storing_the_shared_array_is_caught():
-    message = _failure(ch05.accumulate_grad, _without_copy)
-    _readable(message, "accumulate_grad")
+    message = failure_of(ch05.accumulate_grad, _without_copy)
+    assert_readable(message, "accumulate_grad")
     assert "case 6 of 10" in message and "b.grad = [11., 11.]" in message
     assert "store a copy the first time, grad.clone()" in message
 
 
 def test_adding_out_of_place_is_caught():
-    message = _failure(ch05.accumulate_grad, _out_of_place)
+    message = failure_of(ch05.accumulate_grad, _out_of_place)
     assert "case 5 of 10" in message and "held is x.grad = False" in message
     assert "add in place" in message
 
 
 def test_a_detached_copy_breaks_a_recorded_pass():
-    message = _failure(ch05.accumulate_grad, _detached_copy)
+    message = failure_of(ch05.accumulate_grad, _detached_copy)
     assert "case 9 of 10" in message and "create_graph=True" in message
     assert "detach() or engine.tensor(...) would cut it" in message
 
 
 def test_errors_from_the_rule_are_explained():
-    message = _failure(ch05.accumulate_grad, _always_adding)
-    _readable(message, "accumulate_grad", expected=False)
+    message = failure_of(ch05.accumulate_grad, _always_adding)
+    assert_readable(message, "accumulate_grad", expected=False)
     assert "case 1 of 10" in message and "leaf.grad is None before a leaf's first" in message
-    message = _failure(ch05.accumulate_grad, _as_float32)
+    message = failure_of(ch05.accumulate_grad, _as_float32)
     assert "case 7 of 10" in message and "the leaf's own shape and dtype" in message
 
 
 def test_a_rule_that_stores_nothing_says_where_to_start():
-    message = _failure(ch05.accumulate_grad, _doing_nothing)
+    message = failure_of(ch05.accumulate_grad, _doing_nothing)
     assert "case 1 of 10" in message and "got:      x.grad = None" in message
     assert "when leaf.grad is None, store the gradient" in message
 
@@ -186,12 +171,12 @@ def test_a_rule_that_stores_nothing_says_where_to_start():
 def test_an_unwritten_rule_says_so():
     def stub(leaf, grad):
         raise NotImplementedError()
-    message = _failure(ch05.accumulate_grad, stub)
+    message = failure_of(ch05.accumulate_grad, stub)
     assert "NotImplementedError: `accumulate_grad` is not written yet" in message
 
 
 def test_the_engine_is_left_as_it_was_after_a_failing_rule():
-    _failure(ch05.accumulate_grad, _always_adding)
+    failure_of(ch05.accumulate_grad, _always_adding)
     x = engine.tensor(3.0, requires_grad=True)
     (x**2).backward()
     assert x.grad.item() == 6.0
@@ -207,51 +192,49 @@ def test_the_engine_is_left_as_it_was_after_a_failing_rule():
     ("stepping each time", 1, "call optimizer.step() once, after the loop"),
 ])
 def test_wrong_parameters_are_traced_to_the_mistake(name, case, hint):
-    message = _failure(ch05.accumulation_step, STEPS[name])
-    _readable(message, "accumulation_step")
+    message = failure_of(ch05.accumulation_step, STEPS[name])
+    assert_readable(message, "accumulation_step")
     assert f"case {case} of 7" in message and "parameters after the step" in message
     assert hint in message
 
 
 def test_one_backward_at_the_end_is_caught_by_counting_passes():
-    message = _failure(ch05.accumulation_step, STEPS["one backward at the end"])
+    message = failure_of(ch05.accumulation_step, STEPS["one backward at the end"])
     assert "case 1 of 7" in message and "2 backward passes per step" in message
     assert "got:      1 backward pass per step" in message and "in memory at once" in message
 
 
 def test_the_gradients_must_stay_and_the_loss_must_be_the_whole_batchs():
-    message = _failure(ch05.accumulation_step, STEPS["zeroed after the step"])
+    message = failure_of(ch05.accumulation_step, STEPS["zeroed after the step"])
     assert "the parameters' .grad after the step: -35.0; -12.0" in message
-    message = _failure(ch05.accumulation_step, STEPS["the last loss returned"])
+    message = failure_of(ch05.accumulation_step, STEPS["the last loss returned"])
     assert "the loss returned: 41.0" in message and "returned 32.5" in message
-    message = _failure(ch05.accumulation_step, STEPS["a tensor returned"])
+    message = failure_of(ch05.accumulation_step, STEPS["a tensor returned"])
     assert "a Python number" in message and ".item()" in message
 
 
 # --- observations ---------------------------------------------------------------------------
 
-def _observed(probe, piece, seed=11):
-    return to_plain(probe(piece, np.random.default_rng(seed)))
+_observed = functools.partial(observe, "05", seed=11)  # (piece name, piece) -> observation
 
 
 @pytest.mark.parametrize("name", list(RULES))
 def test_the_observation_of_a_wrong_rule_differs(name):
-    expected = _observed(probes.accumulate_grad, accumulate_grad)
-    assert compare(expected, _observed(probes.accumulate_grad, accumulate_grad), 1e-6, 1e-8) == []
-    assert compare(expected, _observed(probes.accumulate_grad, RULES[name]), 1e-6, 1e-8) != []
+    expected = _observed("accumulate_grad", accumulate_grad)
+    assert compare(expected, _observed("accumulate_grad", accumulate_grad), 1e-6, 1e-8) == []
+    assert compare(expected, _observed("accumulate_grad", RULES[name]), 1e-6, 1e-8) != []
 
 
 @pytest.mark.parametrize("name", list(STEPS))
 def test_the_observation_of_a_wrong_step_differs(name):
-    expected = _observed(probes.accumulation_step, accumulation_step)
-    assert compare(expected, _observed(probes.accumulation_step, accumulation_step),
-                   1e-6, 1e-8) == []
-    assert compare(expected, _observed(probes.accumulation_step, STEPS[name]), 1e-6, 1e-8) != []
+    expected = _observed("accumulation_step", accumulation_step)
+    assert compare(expected, _observed("accumulation_step", accumulation_step), 1e-6, 1e-8) == []
+    assert compare(expected, _observed("accumulation_step", STEPS[name]), 1e-6, 1e-8) != []
 
 
 def test_observations_are_plain_and_deterministic():
-    for probe, piece in ((probes.accumulate_grad, accumulate_grad),
-                         (probes.accumulation_step, accumulation_step)):
-        first, second = _observed(probe, piece, seed=3), _observed(probe, piece, seed=3)
+    for name, piece in (("accumulate_grad", accumulate_grad),
+                        ("accumulation_step", accumulation_step)):
+        first, second = _observed(name, piece, seed=3), _observed(name, piece, seed=3)
         assert json.loads(json.dumps(first)) == first == second
         assert not any(isinstance(v, dict) and "raised" in v for v in first.values())

@@ -10,8 +10,9 @@ import pytest
 
 import engine
 from engine._tensor import make_tensor
-from graders.checks import CheckFailed, ch06
-from graders.probes._observe import compare, observe, tolerance
+from graders.checks import ch06
+
+from ._check_helpers import assert_readable, failure_of, observations_differ
 
 # --- reference pieces (as in solutions/06) ----------------------------------------------------
 
@@ -156,20 +157,10 @@ def in_place(t):
 
 
 def _failure(check_fn, piece) -> str:
-    with pytest.raises(AssertionError) as info:
-        check_fn(piece)
-    assert isinstance(info.value, CheckFailed)
+    """failure_of, and the check must leave recording on."""
+    message = failure_of(check_fn, piece)
     assert engine.is_grad_enabled(), "the check left recording off"
-    return str(info.value)
-
-
-def _readable(message: str, piece: str, *, expected=True):
-    lines = message.splitlines()
-    assert lines[0].startswith(f"✗ {piece}: case ") and " failed: " in lines[0], message
-    labels = ("input:", "expected:", "got:", "hint:") if expected else ("input:", "got:", "hint:")
-    for label in labels:
-        assert any(line.strip().startswith(label) for line in lines), (label, message)
-    assert "Traceback" not in message and "graders/" not in message
+    return message
 
 
 def test_reference_pieces_pass(capsys):
@@ -199,13 +190,13 @@ NO_GRAD_MISTAKES = [
 def test_no_grad_mistakes_are_named(case):
     wrong, where, hint = case
     message = _failure(ch06.no_grad, wrong)
-    _readable(message, "no_grad")
+    assert_readable(message, "no_grad")
     assert where in message and hint in message, message
 
 
 def test_using_the_engines_no_grad_is_refused():
     message = _failure(ch06.no_grad, LeansOnTheEngine)
-    _readable(message, "no_grad", expected=False)
+    assert_readable(message, "no_grad", expected=False)
     assert "EngineModeUsed" in message and "not on the engine's no_grad" in message
     message = _failure(ch06.no_grad, engine.no_grad)
     assert "built on one of the engine's grad-mode classes" in message
@@ -246,13 +237,13 @@ DETACH_MISTAKES = [
 def test_detach_mistakes_are_named(case):
     wrong, where, hint = case
     message = _failure(ch06.detach, wrong)
-    _readable(message, "detach")
+    assert_readable(message, "detach")
     assert where in message and hint in message, message
 
 
 def test_calling_the_engines_detach_is_refused():
     message = _failure(ch06.detach, calls_the_engine)
-    _readable(message, "detach", expected=False)
+    assert_readable(message, "detach", expected=False)
     assert "EngineDetachUsed" in message and "do not call t.detach()" in message
     x = engine.tensor([1.0], requires_grad=True)
     assert x.detach().tolist() == [1.0]  # the engine's detach is back
@@ -262,12 +253,10 @@ def test_calling_the_engines_detach_is_refused():
 
 
 def _differences(piece_name, piece, seed=3):
-    rtol, atol = tolerance("06", piece_name)
     reference = {"no_grad": no_grad, "detach": detach}[piece_name]
-    expected = observe("06", piece_name, reference, seed)
-    got = observe("06", piece_name, piece, seed)
+    problems = observations_differ("06", piece_name, reference, piece, seed=seed)
     assert engine.is_grad_enabled()
-    return compare(expected, got, rtol, atol)
+    return problems
 
 
 @pytest.mark.parametrize("piece_name", ["no_grad", "detach"])

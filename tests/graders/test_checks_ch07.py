@@ -5,12 +5,15 @@ reference's."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from engine.autograd.function import _ALREADY_FREED as SECOND_TIME
 from engine.autograd.graph import Node
-from graders.checks import CheckFailed, ch07
-from graders.probes._observe import compare, observe, tolerance
+from graders.checks import ch07
+
+from ._check_helpers import assert_readable, failure_of, observations_differ
 
 # --- the reference piece (as in solutions/07) -------------------------------------------------
 
@@ -126,22 +129,6 @@ MISTAKES = [
 ]
 
 
-def _failure(piece) -> str:
-    with pytest.raises(AssertionError) as info:
-        ch07.SavingNode(piece)
-    assert isinstance(info.value, CheckFailed)
-    return str(info.value)
-
-
-def _readable(message: str, *, expected=True):
-    lines = message.splitlines()
-    assert lines[0].startswith("✗ SavingNode: case ") and " failed: " in lines[0], message
-    labels = ("input:", "expected:", "got:", "hint:") if expected else ("input:", "got:", "hint:")
-    for label in labels:
-        assert any(line.strip().startswith(label) for line in lines), (label, message)
-    assert "Traceback" not in message and "graders/" not in message
-
-
 def test_the_reference_passes(capsys):
     ch07.SavingNode(SavingNode)
     assert "✓ SavingNode: all 11 cases pass." in capsys.readouterr().out
@@ -150,8 +137,8 @@ def test_the_reference_passes(capsys):
 @pytest.mark.parametrize("case", MISTAKES, ids=lambda c: c[0].__name__)
 def test_mistakes_are_named(case):
     wrong, where, hint = case
-    message = _failure(wrong)
-    _readable(message, expected=wrong is not FreesOnRead)
+    message = failure_of(ch07.SavingNode, wrong)
+    assert_readable(message, "SavingNode", expected=wrong is not FreesOnRead)
     assert where in message and hint in message, message
 
 
@@ -160,8 +147,8 @@ def test_not_a_node_is_refused():
         def save_for_backward(self, *values):
             pass
 
-    assert "not a subclass of the engine's Node" in _failure(Plain)
-    assert "expected a class" in _failure(lambda: None)
+    assert "not a subclass of the engine's Node" in failure_of(ch07.SavingNode, Plain)
+    assert "expected a class" in failure_of(ch07.SavingNode, lambda: None)
 
 
 def test_an_unwritten_node_says_so():
@@ -178,16 +165,15 @@ def test_an_unwritten_node_says_so():
         def _release(self):
             raise NotImplementedError()
 
-    assert "NotImplementedError: `SavingNode` is not written yet" in _failure(Stub)
+    assert "NotImplementedError: `SavingNode` is not written yet" in failure_of(
+        ch07.SavingNode, Stub)
 
 
 # --- observations -----------------------------------------------------------------------------
 
 
-def _differences(piece, seed=5):
-    rtol, atol = tolerance("07", "SavingNode")
-    expected = observe("07", "SavingNode", SavingNode, seed)
-    return compare(expected, observe("07", "SavingNode", piece, seed), rtol, atol)
+# piece -> how its observation differs from the reference's
+_differences = functools.partial(observations_differ, "07", "SavingNode", SavingNode, seed=5)
 
 
 def test_the_reference_observes_the_same_twice():

@@ -4,14 +4,17 @@ piece's observation differs from the reference's."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 import engine
 from engine.autograd import ArrayFunction
 from graders.checks import CheckFailed, ch08
-from graders.probes import ch08 as probes
-from graders.probes._observe import DEFAULT_TOLERANCE, compare, to_plain
+from graders.probes._observe import DEFAULT_TOLERANCE, compare, observe
+
+from ._check_helpers import failure_of
 
 # --- reference pieces (as in solutions/08) ---------------------------------------------------
 
@@ -236,12 +239,6 @@ def test_reference_pieces_pass(capsys):
     assert "✓ unbroadcast: all" in out and "✓ MatMul: all" in out and "✓ SGD: all" in out
 
 
-def _failure(check, piece) -> str:
-    with pytest.raises(CheckFailed) as err:
-        check(piece)
-    return str(err.value)
-
-
 @pytest.mark.parametrize("wrong,words", [
     (ub_unchanged, ["case 1 of", "expected: [5., 7., 9.]", "the gradient unchanged"]),
     (ub_drops_dims, ["a column reused", "shape (2,)", "Keep them as size 1",
@@ -252,7 +249,7 @@ def _failure(check, piece) -> str:
                          "grad.sum(axes) with a tuple of axes"]),
 ])
 def test_unbroadcast_mistakes_are_named(wrong, words):
-    text = _failure(ch08.unbroadcast, wrong)
+    text = failure_of(ch08.unbroadcast, wrong)
     assert text.startswith("✗ unbroadcast: case"), text
     for w in words:
         assert w in text, (w, text)
@@ -266,21 +263,21 @@ def test_unbroadcast_mistakes_are_named(wrong, words):
     (MM_NUMPY, ["a second derivative", "np.matmul or b.transpose() do not"]),
 ])
 def test_matmul_mistakes_are_named(wrong, words):
-    text = _failure(ch08.MatMul, wrong)
+    text = failure_of(ch08.MatMul, wrong)
     assert text.startswith("✗ MatMul: case"), text
     for w in words:
         assert w in text, (w, text)
 
 
 def test_square_matrices_name_the_forgotten_transpose():
-    text = _failure(ch08.MatMul, _matmul(
+    text = failure_of(ch08.MatMul, _matmul(
         lambda ctx, g: (g @ _saved(ctx)[1] if g.shape == _saved(ctx)[1].shape
                         else g @ _saved(ctx)[1].T, _saved(ctx)[0].T @ g)))
     assert "case 2 of" in text and "that is grad_output @ b." in text, text
 
 
 def test_matmul_must_be_an_array_function():
-    text = _failure(ch08.MatMul, SGD)
+    text = failure_of(ch08.MatMul, SGD)
     assert "not an engine Function" in text
 
 
@@ -296,7 +293,7 @@ def test_matmul_must_be_an_array_function():
     (SGDNeverZeroes, ["the gradients pile up"]),
 ])
 def test_sgd_mistakes_are_named(wrong, words):
-    text = _failure(ch08.SGD, wrong)
+    text = failure_of(ch08.SGD, wrong)
     assert text.startswith("✗ SGD: case"), text
     for w in words:
         assert w in text, (w, text)
@@ -306,7 +303,7 @@ def test_not_written_yet_says_so():
     def stub(grad, shape):
         raise NotImplementedError()
 
-    assert "`unbroadcast` is not written yet" in _failure(ch08.unbroadcast, stub)
+    assert "`unbroadcast` is not written yet" in failure_of(ch08.unbroadcast, stub)
 
 
 def test_expected_values_come_from_the_engine(monkeypatch):
@@ -319,8 +316,7 @@ def test_expected_values_come_from_the_engine(monkeypatch):
 # --- the observations -----------------------------------------------------------------------
 
 
-def _observe(name, piece, seed=5):
-    return to_plain(getattr(probes, name)(piece, np.random.default_rng(seed)))
+_observe = functools.partial(observe, "08", seed=5)  # (piece name, piece) -> observation
 
 
 @pytest.mark.parametrize("name,reference", [
@@ -358,5 +354,5 @@ def test_a_wrong_piece_is_observed_differently(name, reference, wrong):
 
 
 def test_an_unguarded_empty_sum_is_explained():
-    text = _failure(ch08.unbroadcast, ub_unguarded)
+    text = failure_of(ch08.unbroadcast, ub_unguarded)
     assert "the gradient is a tensor" in text and "do not call grad.sum(())" in text, text

@@ -5,15 +5,18 @@ signature."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 import engine
 from engine.autograd import ArrayFunction, Function, GradcheckError
-from graders.checks import CheckFailed, ch09
+from graders.checks import ch09
 from graders.myengine.adapters import gradcheck_from
-from graders.probes import ch09 as probes
-from graders.probes._observe import DEFAULT_TOLERANCE, compare, to_plain
+from graders.probes._observe import DEFAULT_TOLERANCE, compare, observe
+
+from ._check_helpers import failure_of
 
 # --- reference pieces (as in solutions/09) ---------------------------------------------------
 
@@ -215,12 +218,6 @@ def test_reference_pieces_pass(capsys):
     assert "✓ Softplus: all" in out and "✓ gradcheck: all" in out
 
 
-def _failure(check, piece) -> str:
-    with pytest.raises(CheckFailed) as err:
-        check(piece)
-    return str(err.value)
-
-
 @pytest.mark.parametrize("wrong,words", [
     (SP_NO_DIVISION, ["beta = 2.5", "divide it by beta"]),
     (SP_TIMES_BETA, ["beta = 2.5", "beta times too big"]),
@@ -233,15 +230,15 @@ def _failure(check, piece) -> str:
     (SP_NO_GRAD_OUTPUT, ["case 1 of", "multiply by grad_output"]),
 ])
 def test_softplus_mistakes_are_named(wrong, words):
-    text = _failure(ch09.Softplus, wrong)
+    text = failure_of(ch09.Softplus, wrong)
     assert text.startswith("✗ Softplus: case"), text
     for w in words:
         assert w in text, (w, text)
 
 
 def test_softplus_must_be_a_tensor_level_function():
-    assert "built on ArrayFunction" in _failure(ch09.Softplus, SP_ARRAY)
-    assert "not an engine Function" in _failure(ch09.Softplus, dict)
+    assert "built on ArrayFunction" in failure_of(ch09.Softplus, SP_ARRAY)
+    assert "not an engine Function" in failure_of(ch09.Softplus, dict)
 
 
 @pytest.mark.parametrize("wrong,words", [
@@ -257,7 +254,7 @@ def test_softplus_must_be_a_tensor_level_function():
     (gc_no_retain, ["case 1 of", "retain_graph=True"]),
 ])
 def test_gradcheck_mistakes_are_named(wrong, words):
-    text = _failure(ch09.gradcheck, wrong)
+    text = failure_of(ch09.gradcheck, wrong)
     assert text.startswith("✗ gradcheck: case"), text
     for w in words:
         assert w in text, (w, text)
@@ -267,7 +264,7 @@ def test_not_written_yet_says_so():
     def stub(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         raise NotImplementedError()
 
-    assert "`gradcheck` is not written yet" in _failure(ch09.gradcheck, stub)
+    assert "`gradcheck` is not written yet" in failure_of(ch09.gradcheck, stub)
 
 
 def test_the_reference_agrees_with_the_engines_gradcheck_message():
@@ -296,8 +293,7 @@ def test_the_adapter_takes_the_engines_signature():
 
 # --- the observations -----------------------------------------------------------------------
 
-def _observe(name, piece, seed=3):
-    return to_plain(getattr(probes, name)(piece, np.random.default_rng(seed)))
+_observe = functools.partial(observe, "09", seed=3)  # (piece name, piece) -> observation
 
 
 @pytest.mark.parametrize("name,reference", [("Softplus", Softplus), ("gradcheck", gradcheck)])

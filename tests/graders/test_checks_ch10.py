@@ -4,6 +4,7 @@ observation differs from the reference's."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -12,11 +13,10 @@ import pytest
 import engine
 from engine.autograd import Function
 from engine.autograd.graph import AccumulateGrad
-from graders import notebook as nbk
-from graders.checks import CheckFailed, ch10
-from graders.myengine.loader import load_pieces
-from graders.probes._observe import compare, observe, tolerance
+from graders.checks import ch10
+from graders.probes._observe import observe
 
+from ._check_helpers import assert_readable, failure_of, observations_differ, reference_pieces
 from .conftest import ROOT
 
 SOURCE = ROOT / "solutions" / "10-gradient-checkpointing.py"
@@ -119,26 +119,8 @@ def make_sequential(checkpoint=reference_checkpoint, *, last_too=False, floor=Fa
 reference_sequential = make_sequential()
 
 
-def _failure(check_fn, piece) -> str:
-    with pytest.raises(AssertionError) as info:
-        check_fn(piece)
-    assert isinstance(info.value, CheckFailed)
-    return str(info.value)
-
-
-def _readable(message: str, piece: str, *, expected=True):
-    lines = message.splitlines()
-    assert lines[0].startswith(f"✗ {piece}: case ") and " failed: " in lines[0], message
-    labels = ("input:", "expected:", "got:", "hint:") if expected else ("input:", "got:", "hint:")
-    for label in labels:
-        assert any(line.strip().startswith(label) for line in lines), (label, message)
-    assert "Traceback" not in message and "graders/" not in message
-
-
-def _observations_differ(chapter_piece: str, right, wrong) -> list[str]:
-    rtol, atol = tolerance("10", chapter_piece)
-    return compare(observe("10", chapter_piece, right, 3), observe("10", chapter_piece, wrong, 3),
-                   rtol, atol)
+# (piece name, right, wrong) -> how wrong's observation differs from right's
+_observations_differ = functools.partial(observations_differ, "10", seed=3)
 
 
 # --- the chapter's own pieces -----------------------------------------------------------------
@@ -146,11 +128,7 @@ def _observations_differ(chapter_piece: str, right, wrong) -> list[str]:
 @pytest.fixture(scope="module")
 def chapter_pieces(tmp_path_factory):
     """The pieces as the chapter's reference solution defines them."""
-    path = tmp_path_factory.mktemp("ch10") / "10-gradient-checkpointing.ipynb"
-    path.write_bytes(nbk.to_bytes(nbk.load_source(SOURCE)))
-    loaded = load_pieces(path)
-    assert all(item.obj is not None for item in loaded.values()), loaded
-    return {name: item.obj for name, item in loaded.items()}
+    return reference_pieces(SOURCE, tmp_path_factory.mktemp("ch10"))
 
 
 def test_the_chapters_pieces_pass(chapter_pieces, capsys):
@@ -176,8 +154,8 @@ def test_keeping_the_graph_is_caught():
     def keeps_everything(function, *args):
         return function(*args)
 
-    message = _failure(ch10.checkpoint, keeps_everything)
-    _readable(message, "checkpoint")
+    message = failure_of(ch10.checkpoint, keeps_everything)
+    assert_readable(message, "checkpoint")
     assert "case 2 of 10" in message and "the segment's inside was kept" in message
     assert "TanhBackward0" in message and "output.detach()" in message
     assert _observations_differ("checkpoint", reference_checkpoint, keeps_everything)
@@ -185,8 +163,8 @@ def test_keeping_the_graph_is_caught():
 
 def test_forgetting_the_leaves_fails_on_data_input():
     wrong = make_checkpoint(leaves=False)
-    message = _failure(ch10.checkpoint, wrong)
-    _readable(message, "checkpoint")
+    message = failure_of(ch10.checkpoint, wrong)
+    assert_readable(message, "checkpoint")
     assert "case 1 of 10" in message and "got:      w.grad = None" in message
     assert "w is used inside the segment without being an argument" in message
     assert "leaves_reached(output, exclude=stand_ins)" in message
@@ -196,8 +174,8 @@ def test_forgetting_the_leaves_fails_on_data_input():
 
 def test_a_different_dropout_mask_is_caught():
     wrong = make_checkpoint(replay=False)
-    message = _failure(ch10.checkpoint, wrong)
-    _readable(message, "checkpoint")
+    message = failure_of(ch10.checkpoint, wrong)
+    assert_readable(message, "checkpoint")
     assert "case 7 of 10" in message and "different dropout mask" in message
     assert "engine.get_rng_state()" in message
     problems = _observations_differ("checkpoint", reference_checkpoint, wrong)
@@ -206,7 +184,7 @@ def test_a_different_dropout_mask_is_caught():
 
 def test_leaving_the_generator_at_the_replayed_state_is_caught():
     wrong = make_checkpoint(restore=False)
-    message = _failure(ch10.checkpoint, wrong)
+    message = failure_of(ch10.checkpoint, wrong)
     assert "case 7 of 10" in message and "put back the state" in message
     problems = _observations_differ("checkpoint", reference_checkpoint, wrong)
     assert problems == ["dropout inside the segment / engine.rand(4) after backward: "
@@ -215,8 +193,8 @@ def test_leaving_the_generator_at_the_replayed_state_is_caught():
 
 def test_an_unrecorded_second_run_is_explained():
     wrong = make_checkpoint(enable_grad=False)
-    message = _failure(ch10.checkpoint, wrong)
-    _readable(message, "checkpoint", expected=False)
+    message = failure_of(ch10.checkpoint, wrong)
+    assert_readable(message, "checkpoint", expected=False)
     assert "case 1 of 10" in message and "an error, RuntimeError" in message
     assert "with engine.enable_grad():" in message
     assert _observations_differ("checkpoint", reference_checkpoint, wrong)
@@ -224,8 +202,8 @@ def test_an_unrecorded_second_run_is_explained():
 
 def test_backward_inside_backward_fails_autograd_grad():
     wrong = make_checkpoint(use_grad=False)
-    message = _failure(ch10.checkpoint, wrong)
-    _readable(message, "checkpoint", expected=False)
+    message = failure_of(ch10.checkpoint, wrong)
+    assert_readable(message, "checkpoint", expected=False)
     assert "case 6 of 10" in message and "appears to not have been used" in message
     assert "your node sent no gradient to w1 or w2" in message
     problems = _observations_differ("checkpoint", reference_checkpoint, wrong)
@@ -234,7 +212,7 @@ def test_backward_inside_backward_fails_autograd_grad():
 
 def test_rerunning_on_the_saved_tensors_is_explained():
     wrong = make_checkpoint(stand_ins=False)
-    message = _failure(ch10.checkpoint, wrong)
+    message = failure_of(ch10.checkpoint, wrong)
     assert "fresh stand-ins" in message
     assert _observations_differ("checkpoint", reference_checkpoint, wrong)
 
@@ -243,7 +221,7 @@ def test_an_unwritten_checkpoint_says_so():
     def stub(function, *args):
         raise NotImplementedError()
 
-    message = _failure(ch10.checkpoint, stub)
+    message = failure_of(ch10.checkpoint, stub)
     assert "NotImplementedError: `checkpoint` is not written yet" in message
     observed = observe("10", "checkpoint", stub, 0)
     assert all(v == {"raised": "NotImplementedError"} for v in observed.values())
@@ -258,8 +236,8 @@ def test_peak_ratio_tells_checkpoints_from_none():
 
 def test_checkpointing_the_last_chunk_is_caught():
     wrong = make_sequential(last_too=True)
-    message = _failure(ch10.checkpoint_sequential, wrong)
-    _readable(message, "checkpoint_sequential")
+    message = failure_of(ch10.checkpoint_sequential, wrong)
+    assert_readable(message, "checkpoint_sequential")
     assert "case 1 of 6" in message and "[1, 1, 1, 1, 0, 0]" in message
     assert "the last chunk is checkpointed too" in message
     assert _observations_differ("checkpoint_sequential", reference_sequential, wrong)
@@ -267,8 +245,8 @@ def test_checkpointing_the_last_chunk_is_caught():
 
 def test_chunks_of_the_wrong_size_are_caught():
     wrong = make_sequential(floor=True)
-    message = _failure(ch10.checkpoint_sequential, wrong)
-    _readable(message, "checkpoint_sequential")
+    message = failure_of(ch10.checkpoint_sequential, wrong)
+    assert_readable(message, "checkpoint_sequential")
     assert "case 3 of 6" in message and "math.ceil(9 / 4) = 3: [3, 3, 3]" in message
     assert "[1, 1, 1, 1, 1, 1, 0, 0, 0]" in message
     assert _observations_differ("checkpoint_sequential", reference_sequential, wrong)
@@ -276,14 +254,14 @@ def test_chunks_of_the_wrong_size_are_caught():
 
 def test_no_checkpoint_at_all_is_caught():
     wrong = make_sequential(never=True)
-    message = _failure(ch10.checkpoint_sequential, wrong)
+    message = failure_of(ch10.checkpoint_sequential, wrong)
     assert "case 1 of 6" in message and "no layer ran again in backward" in message
     assert _observations_differ("checkpoint_sequential", reference_sequential, wrong)
 
 
 def test_a_broken_checkpoint_underneath_shows():
     wrong = make_sequential(make_checkpoint(leaves=False))
-    message = _failure(ch10.checkpoint_sequential, wrong)
+    message = failure_of(ch10.checkpoint_sequential, wrong)
     assert "case 1 of 6" in message and "leaves_reached(output" in message
     assert _observations_differ("checkpoint_sequential", reference_sequential, wrong)
 

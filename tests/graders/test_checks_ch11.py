@@ -4,14 +4,15 @@ aimed at the bug, and their observations differ from the reference's."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 import engine
-from graders import notebook as nbk
-from graders.checks import CheckFailed, ch11
-from graders.myengine.loader import load_pieces
-from graders.probes._observe import compare, observe, tolerance
+from graders.checks import ch11
+from graders.probes._observe import observe
 
+from ._check_helpers import assert_readable, failure_of, observations_differ, reference_pieces
 from .conftest import ROOT
 
 SOURCE = ROOT / "solutions" / "11-debugging-autograd.py"
@@ -20,32 +21,11 @@ SOURCE = ROOT / "solutions" / "11-debugging-autograd.py"
 @pytest.fixture(scope="module")
 def pieces(tmp_path_factory):
     """The chapter's reference pieces, loaded from its source as `gradbook my-engine` does."""
-    path = tmp_path_factory.mktemp("ch11") / "11-debugging-autograd.ipynb"
-    path.write_bytes(nbk.to_bytes(nbk.load_source(SOURCE)))
-    loaded = load_pieces(path)
-    assert all(item.obj is not None for item in loaded.values()), loaded
-    return {name: item.obj for name, item in loaded.items()}
+    return reference_pieces(SOURCE, tmp_path_factory.mktemp("ch11"))
 
 
-def _failure(check_fn, piece) -> str:
-    with pytest.raises(AssertionError) as info:
-        check_fn(piece)
-    assert isinstance(info.value, CheckFailed)
-    return str(info.value)
-
-
-def _readable(message: str, piece: str, *, expected=True):
-    lines = message.splitlines()
-    assert lines[0].startswith(f"✗ {piece}: case ") and " failed: " in lines[0], message
-    labels = ("input:", "expected:", "got:", "hint:") if expected else ("input:", "got:", "hint:")
-    for label in labels:
-        assert any(line.strip().startswith(label) for line in lines), (label, message)
-    assert "Traceback" not in message and "graders/" not in message
-
-
-def _differs(name: str, right, wrong) -> list[str]:
-    rtol, atol = tolerance("11", name)
-    return compare(observe("11", name, right, 5), observe("11", name, wrong, 5), rtol, atol)
+# (piece name, right, wrong) -> how wrong's observation differs from right's
+_differs = functools.partial(observations_differ, "11", seed=5)
 
 
 def test_the_chapters_loops_pass(pieces, capsys):
@@ -70,8 +50,8 @@ def test_the_broken_line_fit_is_told_to_log_numbers(pieces):
     def broken(xs, ys, epochs=201, lr=0.05):
         return ch11.correct_fit_line(xs, ys, epochs, lr, zero=False, items=False)
 
-    message = _failure(ch11.fit_line, broken)
-    _readable(message, "fit_line")
+    message = failure_of(ch11.fit_line, broken)
+    assert_readable(message, "fit_line")
     assert "case 1 of 4" in message and "a list holding tensors" in message
     assert "append loss.item(), not loss" in message
     assert _differs("fit_line", pieces["fit_line"], broken)
@@ -81,8 +61,8 @@ def test_gradients_that_still_accumulate_are_recognised(pieces):
     def not_cleared(xs, ys, epochs=201, lr=0.05):
         return ch11.correct_fit_line(xs, ys, epochs, lr, zero=False)
 
-    message = _failure(ch11.fit_line, not_cleared)
-    _readable(message, "fit_line")
+    message = failure_of(ch11.fit_line, not_cleared)
+    assert_readable(message, "fit_line")
     assert "case 1 of 4" in message and "the broken loop's numbers" in message
     assert "w = 2.00" in message  # the expected w after 201 steps, near 2
     problems = _differs("fit_line", pieces["fit_line"], not_cleared)
@@ -104,7 +84,7 @@ def test_clearing_only_one_gradient_is_caught(pieces):
             losses.append(loss.item())
         return w.item(), b.item(), losses
 
-    message = _failure(ch11.fit_line, half)
+    message = failure_of(ch11.fit_line, half)
     assert "case 1 of 4" in message and "the first update is right and the second is not" in message
     assert _differs("fit_line", pieces["fit_line"], half)
 
@@ -127,8 +107,8 @@ def test_the_in_place_centring_is_explained(pieces):
             losses.append(loss.item())
         return w1.detach(), w2.detach(), losses
 
-    message = _failure(ch11.train_network, broken)
-    _readable(message, "train_network", expected=False)
+    message = failure_of(ch11.train_network, broken)
+    assert_readable(message, "train_network", expected=False)
     assert "case 1 of 3" in message and "modified by an inplace operation" in message
     assert "write h = h - h.mean(0)" in message
     problems = _differs("train_network", pieces["train_network"], broken)
@@ -141,8 +121,8 @@ def test_half_repairs_of_the_centring_are_named(pieces, centre, words):
     def repaired(x, y, w1, w2, steps=100, lr=0.1):
         return ch11.correct_train_network(x, y, w1, w2, steps, lr, centre=centre)
 
-    message = _failure(ch11.train_network, repaired)
-    _readable(message, "train_network")
+    message = failure_of(ch11.train_network, repaired)
+    assert_readable(message, "train_network")
     assert "case 1 of 3" in message and words in message
     assert _differs("train_network", pieces["train_network"], repaired)
 
@@ -153,7 +133,7 @@ def test_training_the_callers_weights_is_caught(pieces):
         w1.copy_(result[0])
         return result
 
-    message = _failure(ch11.train_network, in_the_callers)
+    message = failure_of(ch11.train_network, in_the_callers)
     assert "the caller's w1 and w2 unchanged" in message and "clone()" in message
     assert _differs("train_network", pieces["train_network"], in_the_callers)
 
@@ -178,8 +158,8 @@ def _distance_loop(root):
 
 def test_the_nan_is_explained(pieces):
     broken = _distance_loop(lambda s: s.sqrt())
-    message = _failure(ch11.fit_distance, broken)
-    _readable(message, "fit_distance")
+    message = failure_of(ch11.fit_distance, broken)
+    assert_readable(message, "fit_distance")
     assert "case 1 of 3" in message and "finite losses" in message and "losses[1] = nan" in message
     assert "where(squared > 0, squared, 1)" in message
     problems = _differs("fit_distance", pieces["fit_distance"], broken)
@@ -190,8 +170,8 @@ def test_dropping_the_padding_from_the_mean_is_named(pieces):
     def real_rows(x, y, w, steps=100, lr=0.1):
         return ch11.correct_fit_distance(x, y, w, steps, lr, mean_over="real rows")
 
-    message = _failure(ch11.fit_distance, real_rows)
-    _readable(message, "fit_distance")
+    message = failure_of(ch11.fit_distance, real_rows)
+    assert_readable(message, "fit_distance")
     assert "case 1 of 3" in message and "padding rows were left out of the mean" in message
     assert _differs("fit_distance", pieces["fit_distance"], real_rows)
 
@@ -210,6 +190,6 @@ def test_unwritten_loops_say_so():
         raise NotImplementedError()
 
     for check in (ch11.fit_line, ch11.train_network, ch11.fit_distance):
-        assert "is not written yet" in _failure(check, stub)
+        assert "is not written yet" in failure_of(check, stub)
     observed = observe("11", "fit_distance", stub, 0)
     assert all(v == {"raised": "NotImplementedError"} for v in observed.values())

@@ -5,17 +5,17 @@ observation differs from the reference's. Everything runs on the CPU: the device
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 import engine
 from engine.autograd import ArrayFunction, Function
 from engine.ops import dual
-from graders import notebook as nbk
-from graders.checks import CheckFailed, ch12
-from graders.myengine.loader import load_pieces
-from graders.probes._observe import compare, observe, tolerance
+from graders.checks import ch12
 
+from ._check_helpers import assert_readable, failure_of, observations_differ, reference_pieces
 from .conftest import ROOT
 
 SOURCE = ROOT / "solutions" / "12-the-gpu-backend.py"
@@ -120,36 +120,14 @@ def make_common_device(*, first_is_main=False, move_scalars=True, move_all=False
 reference_common_device = make_common_device()
 
 
-def _failure(check_fn, piece) -> str:
-    with pytest.raises(AssertionError) as info:
-        check_fn(piece)
-    assert isinstance(info.value, CheckFailed)
-    return str(info.value)
-
-
-def _readable(message: str, piece: str, *, expected=True):
-    lines = message.splitlines()
-    assert lines[0].startswith(f"✗ {piece}: case ") and " failed: " in lines[0], message
-    labels = ("input:", "expected:", "got:", "hint:") if expected else ("input:", "got:", "hint:")
-    for label in labels:
-        assert any(line.strip().startswith(label) for line in lines), (label, message)
-    assert "Traceback" not in message and "graders/" not in message
-
-
-def _observations_differ(piece_name: str, right, wrong) -> list[str]:
-    rtol, atol = tolerance("12", piece_name)
-    return compare(observe("12", piece_name, right, 5), observe("12", piece_name, wrong, 5),
-                   rtol, atol)
+# (piece name, right, wrong) -> how wrong's observation differs from right's
+_observations_differ = functools.partial(observations_differ, "12", seed=5)
 
 
 @pytest.fixture(scope="module")
 def chapter_pieces(tmp_path_factory):
     """The pieces as the chapter's reference solution defines them."""
-    path = tmp_path_factory.mktemp("ch12") / "12-the-gpu-backend.ipynb"
-    path.write_bytes(nbk.to_bytes(nbk.load_source(SOURCE)))
-    loaded = load_pieces(path)
-    assert all(item.obj is not None for item in loaded.values()), loaded
-    return {name: item.obj for name, item in loaded.items()}
+    return reference_pieces(SOURCE, tmp_path_factory.mktemp("ch12"))
 
 
 def test_the_chapters_pieces_pass(chapter_pieces, capsys):
@@ -183,8 +161,8 @@ def test_the_engine_itself_passes_the_checks(capsys):
 
 def test_array_module_that_never_answers_cupy():
     wrong = make_array_module(cupy_ever=False)
-    message = _failure(ch12.array_module, wrong)
-    _readable(message, "array_module")
+    message = failure_of(ch12.array_module, wrong)
+    assert_readable(message, "array_module")
     assert "case 3 of 7" in message and "a CuPy array (the stand-in)" in message
     assert "got:      numpy" in message and "cupy.ndarray" in message
     assert _observations_differ("array_module", reference_array_module, wrong)
@@ -192,16 +170,16 @@ def test_array_module_that_never_answers_cupy():
 
 def test_array_module_that_asks_for_cupy_unconditionally():
     wrong = make_array_module(unconditional=True)
-    message = _failure(ch12.array_module, wrong)
-    _readable(message, "array_module", expected=False)
+    message = failure_of(ch12.array_module, wrong)
+    assert_readable(message, "array_module", expected=False)
     assert "engine.cuda.is_available() first" in message or "do not call" in message, message
     assert _observations_differ("array_module", reference_array_module, wrong)
 
 
 def test_array_module_that_returns_a_name():
     wrong = make_array_module(name=True)
-    message = _failure(ch12.array_module, wrong)
-    _readable(message, "array_module")
+    message = failure_of(ch12.array_module, wrong)
+    assert_readable(message, "array_module")
     assert "case 1 of 7" in message and "the string 'numpy'" in message
     assert "return the module itself" in message
     assert _observations_differ("array_module", reference_array_module, wrong)
@@ -209,24 +187,28 @@ def test_array_module_that_returns_a_name():
 
 def test_array_module_that_asks_about_cupy_for_every_numpy_array():
     wrong = make_array_module(ask_first=True)
-    message = _failure(ch12.array_module, wrong)
-    _readable(message, "array_module")
+    message = failure_of(ch12.array_module, wrong)
+    assert_readable(message, "array_module")
     assert "case 7 of 7" in message and "after calling engine.cuda.is_available()" in message
     assert "isinstance(x, np.ndarray) first" in message
     assert _observations_differ("array_module", reference_array_module, wrong)
 
 
 def test_array_module_that_is_not_a_function():
-    message = _failure(ch12.array_module, None)
+    message = failure_of(ch12.array_module, None)
     assert message.startswith("✗ array_module: expected a function")
 
 
 # --- LogSumExp -------------------------------------------------------------------------------
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
+                            "ignore:divide by zero encountered:RuntimeWarning",
+                            "ignore:invalid value encountered:RuntimeWarning")
 def test_logsumexp_without_the_shift_overflows():
+    """The wrong version overflows on purpose (NumPy warns); the check must say so."""
     wrong = make_logsumexp(shift=False)
-    message = _failure(ch12.LogSumExp, wrong)
-    _readable(message, "LogSumExp")
+    message = failure_of(ch12.LogSumExp, wrong)
+    assert_readable(message, "LogSumExp")
     assert "case 5 of 8" in message and "large scores, float32" in message
     assert "got:      y = [inf]" in message and "exp overflowed" in message
     assert _observations_differ("LogSumExp", reference_logsumexp, wrong)
@@ -234,8 +216,8 @@ def test_logsumexp_without_the_shift_overflows():
 
 def test_logsumexp_without_the_inf_rule_gives_nan():
     wrong = make_logsumexp(inf=False)
-    message = _failure(ch12.LogSumExp, wrong)
-    _readable(message, "LogSumExp")
+    message = failure_of(ch12.LogSumExp, wrong)
+    assert_readable(message, "LogSumExp")
     assert "case 6 of 8" in message and "rows of -inf" in message
     assert "nan" in message and "xp.where(xp.isinf(m), 0, m)" in message
     assert _observations_differ("LogSumExp", reference_logsumexp, wrong)
@@ -243,8 +225,8 @@ def test_logsumexp_without_the_inf_rule_gives_nan():
 
 def test_logsumexp_backward_without_reshape():
     wrong = make_logsumexp(reshape=False)
-    message = _failure(ch12.LogSumExp, wrong)
-    _readable(message, "LogSumExp", expected=False)
+    message = failure_of(ch12.LogSumExp, wrong)
+    assert_readable(message, "LogSumExp", expected=False)
     assert "case 1 of 8" in message and "an error" in message
     assert "reshape grad_output and the saved result to ctx.kept" in message
     assert _observations_differ("LogSumExp", reference_logsumexp, wrong)
@@ -252,8 +234,8 @@ def test_logsumexp_backward_without_reshape():
 
 def test_logsumexp_saving_the_softmax_breaks_the_second_derivative():
     wrong = make_logsumexp(save_softmax=True)
-    message = _failure(ch12.LogSumExp, wrong)
-    _readable(message, "LogSumExp")
+    message = failure_of(ch12.LogSumExp, wrong)
+    assert_readable(message, "LogSumExp")
     assert "case 7 of 8" in message and "a second derivative" in message
     assert "nothing was recorded" in message and "ctx.save_for_backward(a, out)" in message
     assert _observations_differ("LogSumExp", reference_logsumexp, wrong)
@@ -261,8 +243,8 @@ def test_logsumexp_saving_the_softmax_breaks_the_second_derivative():
 
 def test_logsumexp_that_asks_the_host_a_question():
     wrong = make_logsumexp(sync=True)
-    message = _failure(ch12.LogSumExp, wrong)
-    _readable(message, "LogSumExp")
+    message = failure_of(ch12.LogSumExp, wrong)
+    assert_readable(message, "LogSumExp")
     assert "case 8 of 8" in message and "no copy to the host" in message
     assert "1 copy to the host" in message and "never float(...) or .item()" in message
     assert _observations_differ("LogSumExp", reference_logsumexp, wrong)
@@ -283,8 +265,8 @@ def test_logsumexp_written_with_numpy_alone_fails_on_the_gpu():
 
         backward = reference_logsumexp.backward
 
-    message = _failure(ch12.LogSumExp, NumpyOnly)
-    _readable(message, "LogSumExp", expected=False)
+    message = failure_of(ch12.LogSumExp, NumpyOnly)
+    assert_readable(message, "LogSumExp", expected=False)
     assert "case 8 of 8" in message and "Implicit conversion to a NumPy array" in message
     assert "xp = array_module(a)" in message
     assert _observations_differ("LogSumExp", reference_logsumexp, NumpyOnly)
@@ -292,7 +274,7 @@ def test_logsumexp_written_with_numpy_alone_fails_on_the_gpu():
 
 def test_logsumexp_on_function_instead_of_array_function():
     wrong = make_logsumexp(base=Function)
-    message = _failure(ch12.LogSumExp, wrong)
+    message = failure_of(ch12.LogSumExp, wrong)
     assert message.startswith("✗ LogSumExp: LogSumExp must subclass ArrayFunction")
 
 
@@ -300,8 +282,8 @@ def test_logsumexp_on_function_instead_of_array_function():
 
 def test_common_device_that_takes_the_first_array_s_device():
     wrong = make_common_device(first_is_main=True)
-    message = _failure(ch12.common_device, wrong)
-    _readable(message, "common_device")
+    message = failure_of(ch12.common_device, wrong)
+    assert_readable(message, "common_device")
     assert "case 4 of 7" in message and "the GPU is still named first" in message
     assert f"expected: RuntimeError: {SAME}cuda:0 and cpu!" in message
     assert f"got:      RuntimeError: {SAME}cpu and cuda:0!" in message
@@ -310,16 +292,16 @@ def test_common_device_that_takes_the_first_array_s_device():
 
 def test_common_device_that_never_moves_a_scalar():
     wrong = make_common_device(move_scalars=False)
-    message = _failure(ch12.common_device, wrong)
-    _readable(message, "common_device")
+    message = failure_of(ch12.common_device, wrong)
+    assert_readable(message, "common_device")
     assert "case 5 of 7" in message and "a 0-d array on the CPU is a scalar" in message
     assert _observations_differ("common_device", reference_common_device, wrong)
 
 
 def test_common_device_that_moves_everything():
     wrong = make_common_device(move_all=True)
-    message = _failure(ch12.common_device, wrong)
-    _readable(message, "common_device")
+    message = failure_of(ch12.common_device, wrong)
+    assert_readable(message, "common_device")
     assert "case 3 of 7" in message and "no error: device cuda:0" in message
     assert "only a 0-d array on the CPU may be moved" in message
     assert _observations_differ("common_device", reference_common_device, wrong)
@@ -327,16 +309,16 @@ def test_common_device_that_moves_everything():
 
 def test_common_device_that_copies_arrays_already_there():
     wrong = make_common_device(copy_all=True)
-    message = _failure(ch12.common_device, wrong)
-    _readable(message, "common_device")
+    message = failure_of(ch12.common_device, wrong)
+    assert_readable(message, "common_device")
     assert "case 1 of 7" in message and "returned as it is (the same object)" in message
     assert _observations_differ("common_device", reference_common_device, wrong)
 
 
 def test_common_device_that_moves_gpu_scalars_too():
     wrong = make_common_device(any_scalar=True)
-    message = _failure(ch12.common_device, wrong)
-    _readable(message, "common_device")
+    message = failure_of(ch12.common_device, wrong)
+    assert_readable(message, "common_device")
     # A scalar on the GPU does not decide the device: caught where the GPU must be named first.
     assert "case 4 of 7" in message and f"got:      RuntimeError: {SAME}cpu and cuda:0!" in message
     assert _observations_differ("common_device", reference_common_device, wrong)
