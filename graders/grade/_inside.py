@@ -125,6 +125,12 @@ def build_root(inst: dict, uid: int | None, notebook: bytes) -> dict:
         elif os.path.isdir(host):
             os.mkdir(inside)
             _bind(host, inside)
+    # The private /tmp first: a kept folder may itself live under /tmp (a checkout in /tmp),
+    # and is then bound inside it, read-only like the others.
+    os.mkdir(NEW_ROOT + "/tmp")
+    size_mb = int(limits["tmpfs_mb"]) + len(notebook) // 2**20 + 1  # room for the notebook
+    _mount("tmpfs", NEW_ROOT + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"mode=0755,size={size_mb}m")
     for path, fd in fds.items():
         inside = NEW_ROOT + path
         os.makedirs(inside, exist_ok=True)
@@ -137,10 +143,6 @@ def build_root(inst: dict, uid: int | None, notebook: bytes) -> dict:
         _bind(f"/dev/{name}", target, read_only=False, recursive=False)
     os.mkdir(NEW_ROOT + "/proc")
     _mount("proc", NEW_ROOT + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.mkdir(NEW_ROOT + "/tmp")
-    size_mb = int(limits["tmpfs_mb"]) + len(notebook) // 2**20 + 1  # room for the notebook
-    _mount("tmpfs", NEW_ROOT + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-           f"mode=0755,size={size_mb}m")
     work = NEW_ROOT + WORKDIR_IN_ROOT
     _write_workdir(work, inst["notebook_name"], notebook, uid)
     hidden = []
