@@ -77,3 +77,13 @@ def Pow(piece, rng):  # noqa: N802
     observed["the second derivative of (x ** 4).sum()"] = attempt(
         lambda: _second_derivative("PowScalar", piece, x, lambda t: (t**4).sum()))
     return observed
+
+
+# For the instructor's review (graders/grade/provenance.py): names that would mean the piece
+# calls the engine's own implementation instead of being the student's work.
+FORBIDDEN = {
+    "Sum": ("engine.ops.reduce", "engine.sum", "engine.autograd.grad", ".apply", ".backward",
+            "torch"),
+    "Pow": ("engine.ops.unary", "engine.ops.binary", "engine.pow", "engine.autograd.grad",
+            ".apply", ".backward", "torch"),
+}

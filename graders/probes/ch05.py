@@ -166,3 +166,12 @@ def accumulation_step(piece, rng):
         "a classifier, cross-entropy, micro-batches of 4 and 3": attempt(lambda: layer(
             lambda p: engine.optim.SGD(p, lr=0.3), (4, 3), F.cross_entropy, C, 3, 1)),
     }
+
+
+# For the instructor's review (graders/grade/provenance.py): names that would mean the piece
+# calls the engine's own implementation instead of being the student's work.
+FORBIDDEN = {
+    "accumulate_grad": ("engine.autograd.engine_loop", "engine.autograd.graph", "._store_grad",
+                        ".backward", "torch"),
+    "accumulation_step": ("engine.autograd.engine_loop", "torch"),
+}

@@ -271,3 +271,11 @@ def detach(piece, rng):
         "the gradient around the result of x * x": gradient_around,
     }
     return {label: attempt(fn) for label, fn in scenarios.items()}
+
+
+# For the instructor's review (graders/grade/provenance.py): names that would mean the piece
+# calls the engine's own implementation instead of being the student's work.
+FORBIDDEN = {
+    "no_grad": ("engine.no_grad", "engine.autograd.grad_mode", "engine.inference_mode", "torch"),
+    "detach": (".detach", ".detach_", "torch"),
+}

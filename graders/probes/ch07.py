@@ -143,3 +143,11 @@ def SavingNode(piece, rng):  # noqa: N802 - named after the piece
             nothing_saved_in_graphs,
     }
     return {label: attempt(fn) for label, fn in scenarios.items()}
+
+
+# For the instructor's review (graders/grade/provenance.py): names that would mean the piece
+# calls the engine's own implementation instead of being the student's work.
+FORBIDDEN = {
+    "SavingNode": ("engine.autograd.function.BackwardFunction",
+                   "engine.autograd.function.Function", "torch"),
+}

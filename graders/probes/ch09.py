@@ -145,3 +145,12 @@ def gradcheck(piece, rng):
     observed["x**3 with eps 0.5"] = attempt(
         lambda: verdict(lambda r: ((lambda x: x**3), (t([1.0]),)), eps=0.5))
     return observed
+
+
+# For the instructor's review (graders/grade/provenance.py): names that would mean the piece
+# calls the engine's own implementation instead of being the student's work.
+FORBIDDEN = {
+    "Softplus": ("engine.nn.functional", "engine.autograd.grad", "torch"),
+    "gradcheck": ("engine.autograd.gradcheck", "engine.autograd.gradgradcheck", "engine.testing",
+                  "torch"),
+}

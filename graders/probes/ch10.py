@@ -183,3 +183,11 @@ def checkpoint_sequential(piece, rng):
             attempt(lambda n=n, s=segments, g=needs_grad, d=d: observe(n, s, g, *d))
         for (n, segments, needs_grad), d in zip(cases, data)
     }
+
+
+# For the instructor's review (graders/grade/provenance.py): names that would mean the piece
+# calls the engine's own implementation instead of being the student's work.
+FORBIDDEN = {
+    "checkpoint": ("engine.utils", "torch"),
+    "checkpoint_sequential": ("engine.utils", "torch"),
+}

@@ -99,3 +99,12 @@ def fit_distance(piece, rng):
         "20 rows and 2 rows of padding, 30 steps, lr 0.3": attempt(lambda: run(*data[1], 30, 0.3)),
         "20 rows, no padding, 20 steps, lr 0.1": attempt(lambda: run(*data[2], 20, 0.1)),
     }
+
+
+# For the instructor's review (graders/grade/provenance.py): names that would mean the piece
+# calls the engine's own implementation instead of being the student's work.
+FORBIDDEN = {
+    "fit_line": ("torch",),
+    "train_network": ("torch",),
+    "fit_distance": ("torch",),
+}

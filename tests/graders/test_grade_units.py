@@ -232,6 +232,48 @@ def test_provenance(source, flagged):
     assert any(n.startswith("provenance") for n in notes) == flagged, notes
 
 
+def _reference_exercises():
+    """(chapter, piece, the reference solution's exercise cell, the setup cells) for every
+    exercise of every chapter."""
+    from graders import notebook as nbk
+    from graders.grade.chapter import _imports_only
+
+    found = []
+    for path in sorted((g.ROOT / "solutions").glob("[0-9][0-9]-*.py")):
+        nb = nbk.load_source(path)
+        setup = [c.source for c in nb.cells if c.cell_type == "code"
+                 and nbk.piece_of(c) is None and _imports_only(c.source)]
+        found += [(path.name[:2], nbk.piece_of(c), c.source, setup) for c in nb.cells
+                  if c.cell_type == "code" and nbk.piece_of(c)]
+    return found
+
+
+REFERENCE_EXERCISES = _reference_exercises()
+
+
+@pytest.mark.parametrize("chapter,piece,source,setup", REFERENCE_EXERCISES,
+                         ids=[f"{c}-{p}" for c, p, _, _ in REFERENCE_EXERCISES])
+def test_every_piece_has_a_provenance_list_the_reference_passes(chapter, piece, source, setup):
+    """A list per piece, and the reference solution itself is never flagged by it."""
+    forbidden = provenance.forbidden_names(f"graders.probes.ch{chapter}")
+    assert piece in forbidden, f"graders/probes/ch{chapter}.py: no FORBIDDEN entry for {piece}"
+    notes = provenance.review(source, piece, forbidden[piece], setup)
+    assert not [n for n in notes if n.startswith("provenance")], notes
+
+
+@pytest.mark.parametrize("chapter,piece,source", [
+    ("08", "SGD", "class SGD(engine.optim.SGD):\n    pass"),
+    ("10", "checkpoint", "from engine.utils.checkpoint import checkpoint"),
+    ("06", "detach", "def detach(t):\n    return t.detach()"),
+    ("12", "LogSumExp", "def LogSumExp(x):\n    return x.logsumexp(0)"),
+])
+def test_provenance_flags_the_engines_own_piece(chapter, piece, source):
+    notes = provenance.review(source, piece,
+                              provenance.forbidden_names(f"graders.probes.ch{chapter}")[piece],
+                              SETUP)
+    assert any(n.startswith("provenance") for n in notes), notes
+
+
 @pytest.mark.parametrize("source,flagged", [
     ("exec('x = 1')", True), ("__import__('os').system('ls')", True),
     ("import sys\nsys.modules['numpy'].allclose = None", True),
