@@ -8,10 +8,14 @@ the arrays at hand".
 
 from __future__ import annotations
 
+import importlib
+
 import numpy
 
 try:  # CuPy is optional: the engine works without it, and says why "cuda" is unavailable.
-    import cupy as _cupy  # type: ignore[import-not-found]
+    # (importlib, not `import cupy`: compiled, that statement would take a blocked
+    # sys.modules["cupy"] = None for the module itself instead of raising ImportError.)
+    _cupy = importlib.import_module("cupy")
 except Exception as exc:  # ImportError, or a CuPy that cannot find its CUDA libraries
     _cupy = None
     _cupy_error = f"CuPy is not importable ({exc.__class__.__name__}: {exc})"
