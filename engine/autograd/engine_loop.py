@@ -57,8 +57,9 @@ def _unwrap(g):
 
 
 def _one(data):
-    one = backend.array_module(data).ones_like(data)
-    return one
+    if type(data) is _ndarray and data.ndim == 0:  # the usual loss: 0.15 us, not 0.8
+        return backend.numpy_module.array(1, dtype=data.dtype)
+    return backend.array_module(data).ones_like(data)
 
 
 def _root_gradients(roots, grads, raw):

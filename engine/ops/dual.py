@@ -9,7 +9,7 @@ higher-order derivatives. Each helper dispatches on its argument's type.
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ..backend import array_module
+from ..backend import array_module, numpy_module
 
 
 def _unary(method):
@@ -34,8 +34,12 @@ def expand(g, shape):
     if g.shape == shape:
         return g
     xp = array_module(g)
-    if g.ndim == 0:
-        return xp.full(shape, g, dtype=g.dtype)  # cheaper than broadcast_to, and writable
+    if g.ndim == 0:  # a fresh, writable array: cheaper than broadcast_to
+        if xp is numpy_module:
+            out = numpy_module.empty(shape, dtype=g.dtype)  # numpy.full costs 2x this
+            out[...] = g
+            return out
+        return xp.full(shape, g, dtype=g.dtype)
     return xp.broadcast_to(g, shape)
 
 
