@@ -184,6 +184,27 @@ def _unpack(node, entry, raw):
     return data if raw else make_tensor(data, True, node, output_nr, vc)
 
 
+_NOTHING_SAVED = (0, None, 0)
+
+
+def _pack_one(item, args, result, out):
+    """``_pack`` for a built-in op with one output, the usual cases first: nothing (an
+    operand that needs no gradient), the output, an input's array as forward received it."""
+    if item is None:
+        return _NOTHING_SAVED
+    if item is out or item is result._data:
+        if result._inference:
+            raise RuntimeError(_INFERENCE_SAVED)
+        vc = result._vc
+        return (2, (result._data, vc, 0), vc[0])
+    for arg in args:
+        if isinstance(arg, Tensor) and item is arg._data:
+            if arg._inference:
+                raise RuntimeError(_INFERENCE_SAVED)
+            return (1, arg, arg._vc[0])
+    return _pack(item, args, (result,), (out,))
+
+
 def _pack(item, args, outputs, raw_outputs):
     """Turn what forward saved into an entry that checks versions when unpacked."""
     if item is None or type(item) is float or type(item) is int:
@@ -285,8 +306,12 @@ class Function(metaclass=FunctionMeta):
                 raw.append(data)
                 if arg._requires_grad:
                     fn = arg.grad_fn
-                    edges.append((fn, arg._output_nr) if fn is not None
-                                 else (accumulator_of(arg), 0))
+                    if fn is not None:
+                        edges.append((fn, arg._output_nr))
+                    else:  # a leaf: its AccumulateGrad, if a live graph already made one
+                        ref = arg._acc
+                        fn = ref() if ref is not None else None
+                        edges.append((fn if fn is not None else accumulator_of(arg), 0))
                     needs.append(True)
                     meta.append((data.shape, data.dtype))
                     continue
@@ -319,7 +344,7 @@ class Function(metaclass=FunctionMeta):
             result.grad_fn = node
         to_save = node._to_save
         if to_save is not None:
-            node._saved = tuple([_pack(item, args, (result,), (out,)) for item in to_save])
+            node._saved = tuple([_pack_one(item, args, result, out) for item in to_save])
             node._to_save = None
         if anomaly_mode._state.enabled:
             node._traceback = anomaly_mode.forward_traceback()

@@ -128,6 +128,13 @@ def accumulator_of(tensor):
     ref = tensor._acc
     node = ref() if ref is not None else None
     if node is None:
-        node = AccumulateGrad(tensor)
-        tensor._acc = weakref.ref(node)
+        # AccumulateGrad(tensor), without the __init__ chain: a leaf's accumulator is remade
+        # for every graph it enters, which on small graphs makes it part of every op's cost.
+        node = _new(AccumulateGrad)
+        node._edges, node._seq, node.variable = (), next(_sequence), tensor
+        tensor._acc = _weakref(node)
     return node
+
+
+_new = object.__new__
+_weakref = weakref.ref
