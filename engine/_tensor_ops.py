@@ -46,7 +46,8 @@ def _pair(self, other):
 
 
 def _no_dims(dim):
-    """``dim=()`` or ``dim=[]``: for sum and mean, PyTorch reduces every dimension."""
+    """``dim=()`` or ``dim=[]``: for sum and mean, PyTorch reduces every dimension (the
+    other reductions use ``reduce.reduction_dims``)."""
     return isinstance(dim, (tuple, list)) and len(dim) == 0
 
 
@@ -301,16 +302,16 @@ class TensorOps:
         return R.Mean.apply(self, R.normalize_dims(dim, self.ndim), keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        dims = R.normalize_dims(dim, self.ndim)
-        n = 1
-        for d in dims:
-            n *= self.shape[d] if self.ndim else 1
-        ddof = (1 if unbiased else 0) if correction is None else correction
-        centred = self - self.mean(dim=dims, keepdim=True)
-        return (centred * centred).sum(dim=dims, keepdim=keepdim) / max(n - ddof, 0)
+        if isinstance(dim, bool):  # x.var(False): PyTorch's var(unbiased) over every dim
+            dim, unbiased = None, dim
+        correction = (1 if unbiased else 0) if correction is None else correction
+        return R.Var.apply(self, R.reduction_dims(dim, self.ndim), correction, keepdim)
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        if isinstance(dim, bool):  # as var
+            dim, unbiased = None, dim
+        correction = (1 if unbiased else 0) if correction is None else correction
+        return R.Std.apply(self, R.reduction_dims(dim, self.ndim), correction, keepdim)
 
     def _extreme(self, dim, keepdim, all_op, dim_op, pair_op, name):
         from .return_types import make_return_type
@@ -344,7 +345,7 @@ class TensorOps:
 
     def norm(self, p=2, dim=None, keepdim=False):
         p = 2 if p == "fro" else p
-        return R.Norm.apply(self, float(p), R.normalize_dims(dim, self.ndim), keepdim)
+        return R.Norm.apply(self, float(p), R.reduction_dims(dim, self.ndim), keepdim)
 
     # -- products ------------------------------------------------------------------------
     def mm(self, other):

@@ -32,6 +32,23 @@ def normalize_dims(dim, ndim):
     return tuple(sorted(set(out)))
 
 
+def reduction_dims(dim, ndim):
+    """The dims a reduction (var, std, norm, ...) runs over, sorted: in PyTorch no dims listed,
+    ``dim=()`` or ``[]``, means every one, as ``dim=None`` does. normalize_dims keeps ``()`` as
+    no dims, which squeeze relies on."""
+    if isinstance(dim, (tuple, list)) and not dim:
+        dim = None
+    return normalize_dims(dim, ndim)
+
+
+def _count(shape, dims):
+    """How many elements each result of a reduction over ``dims`` gathers."""
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
 def _kept_shape(shape, dims):
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
@@ -242,6 +259,69 @@ class LogSumExp(_Reduce):
         kept = ctx.kept
         with dual.quiet():
             return g.reshape(kept) * dual.exp(a - y.reshape(kept)), None, None
+
+
+def _check_var(a):
+    if a.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+
+
+class Var(_Reduce):
+    """The variance over ``dims``, dividing by ``n - correction`` (1: Bessel's correction),
+    clamped at 0 as PyTorch does: too few elements give inf or nan, not a negative."""
+
+    node_name = "VarBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dims, correction, keepdim):
+        _check_var(a)
+        ctx.shape, ctx.dims, ctx.correction = a.shape, dims, correction
+        ctx.save_for_backward(a)
+        return Var._var(a, dims, correction, keepdim)
+
+    @staticmethod
+    def _var(a, dims, correction, keepdim):
+        n = _count(a.shape, dims)
+        with dual.quiet():  # no NumPy warnings for an empty slice or n <= correction
+            centred = a - a.sum(axis=dims, keepdims=True) / n
+            return (centred * centred).sum(axis=dims, keepdims=keepdim) / max(n - correction, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return Var._grad(ctx, x, g), None, None, None
+
+    @staticmethod
+    def _grad(ctx, x, g):
+        """2 (x - mean) / (n - correction), spread over ``dims``. PyTorch's own backward
+        counts n = 1 for ``dim=()`` (inf gradients); this is the derivative of the value."""
+        kept = _kept_shape(ctx.shape, ctx.dims)
+        n = _count(ctx.shape, ctx.dims)
+        dof = max(n - ctx.correction, 0)
+        with dual.quiet():
+            centred = x - dual.sum_to(x, kept) / n
+            return g.reshape(kept) * centred * (2.0 / dof if dof else float("inf"))
+
+
+class Std(Var):
+    """The square root of ``Var``; its gradient is 0 where the deviation is 0, as PyTorch's."""
+
+    node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dims, correction, keepdim):
+        _check_var(a)
+        ctx.shape, ctx.dims, ctx.correction = a.shape, dims, correction
+        y = array_module(a).sqrt(Var._var(a, dims, correction, keepdim))
+        ctx.save_for_backward(a, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        with dual.quiet():
+            g = dual.where(y == 0, 0.0, g / (2 * y))  # d sqrt(v) = dv / (2 sqrt(v))
+        return Var._grad(ctx, x, g), None, None, None
 
 
 class Norm(_Reduce):
