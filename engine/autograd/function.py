@@ -286,55 +286,58 @@ class Function(metaclass=FunctionMeta):
             raw = [a._data if isinstance(a, Tensor) else a for a in args]
             try:
                 out = cls.forward(_NULL_CTX, *raw)
-            except (TypeError, ValueError) as exc:
-                if _on_several_devices(args):  # CuPy refuses NumPy operands (and vice versa)
-                    return _apply_on_one_device(cls, args)
-                if isinstance(exc, TypeError):
-                    raise
-                raise _shape_error(exc, raw) from None
+            except (TypeError, ValueError) as exc:  # e.g. CuPy refuses NumPy operands
+                return _forward_failed(cls, args, raw, exc)
             if type(out) is tuple:
                 return tuple([make_tensor(o) for o in out])
             if cls._is_view:
                 return _as_view(make_tensor(out), args[0])
             return make_tensor(out)
-        # Recording a built-in op: one pass over the arguments gathers the raw arrays, which
-        # inputs need a gradient, the edges to their nodes, and their shapes and dtypes.
-        raw, needs, edges, meta = [], [], [], []
-        for arg in args:
-            if isinstance(arg, Tensor):
-                data = arg._data
-                raw.append(data)
-                if arg._requires_grad:
-                    fn = arg.grad_fn
-                    if fn is not None:
-                        edges.append((fn, arg._output_nr))
-                    else:  # a leaf: its AccumulateGrad, if a live graph already made one
-                        ref = arg._acc
-                        fn = ref() if ref is not None else None
-                        edges.append((fn if fn is not None else accumulator_of(arg), 0))
-                    needs.append(True)
-                    meta.append((data.shape, data.dtype))
-                    continue
-                edges.append(NO_EDGE)
-            else:
-                raw.append(arg)
-                edges.append(NO_EDGE if cls._scalars_are_inputs and isinstance(arg, Number)
-                             else None)
-            needs.append(False)
-            meta.append(None)
+        # Recording a built-in op: one pass over the arguments gathers the raw arrays, the
+        # edges to their nodes, and the shapes and dtypes of those that need a gradient.
         node = _new(cls._backward_cls)
-        node._seq = next(_sequence)
         node._saved = None
-        node.needs_input_grad = tuple(needs)
-        try:
-            out = cls.forward(node, *raw)
-        except (TypeError, ValueError) as exc:
-            if _on_several_devices(args):
-                return _apply_on_one_device(cls, args)
-            if isinstance(exc, TypeError):
-                raise
-            raise _shape_error(exc, raw) from None
-        node._edges, node._input_meta = tuple(edges), meta
+        if len(args) == 2:  # binary ops, the most frequent: the same pass without lists
+            a, b = args
+            if isinstance(a, Tensor):
+                ra = a._data
+                ea, ma = (_edge(a), (ra.shape, ra.dtype)) if a._requires_grad else (NO_EDGE, None)
+            else:
+                ra, ea, ma = a, _edge_of_number(cls, a), None
+            if isinstance(b, Tensor):
+                rb = b._data
+                eb, mb = (_edge(b), (rb.shape, rb.dtype)) if b._requires_grad else (NO_EDGE, None)
+            else:
+                rb, eb, mb = b, _edge_of_number(cls, b), None
+            node.needs_input_grad = (ma is not None, mb is not None)
+            node._seq = next(_sequence)  # after any AccumulateGrad its edges made
+            try:
+                out = cls.forward(node, ra, rb)
+            except (TypeError, ValueError) as exc:
+                return _forward_failed(cls, args, [ra, rb], exc)
+            node._edges, node._input_meta = (ea, eb), (ma, mb)
+        else:
+            raw, edges, meta = [], [], []
+            for arg in args:
+                if isinstance(arg, Tensor):
+                    data = arg._data
+                    raw.append(data)
+                    if arg._requires_grad:
+                        edges.append(_edge(arg))
+                        meta.append((data.shape, data.dtype))
+                        continue
+                    edges.append(NO_EDGE)
+                else:
+                    raw.append(arg)
+                    edges.append(_edge_of_number(cls, arg))
+                meta.append(None)
+            node.needs_input_grad = tuple([m is not None for m in meta])
+            node._seq = next(_sequence)
+            try:
+                out = cls.forward(node, *raw)
+            except (TypeError, ValueError) as exc:
+                return _forward_failed(cls, args, raw, exc)
+            node._edges, node._input_meta = tuple(edges), meta
         if type(out) is tuple or cls._is_view:
             return _finish(cls, node, args, out, True)
         # The common case, kept lean: one differentiable output.
@@ -364,6 +367,33 @@ class Function(metaclass=FunctionMeta):
             node._edges = ()
             node._input_meta = None
         return node
+
+
+def _edge(tensor):
+    """The edge to a tensor that requires grad: its node, or a leaf's ``AccumulateGrad``
+    (the one a live graph already made, found without a call)."""
+    fn = tensor.grad_fn
+    if fn is not None:
+        return (fn, tensor._output_nr)
+    ref = tensor._acc
+    fn = ref() if ref is not None else None
+    return (fn if fn is not None else accumulator_of(tensor), 0)
+
+
+def _edge_of_number(cls, arg):
+    """Binary ops list a Python number operand as ``(None, 0)`` (PyTorch's next_functions
+    for ``x * 2``); other non-tensor arguments (dims, flags) have no edge."""
+    return NO_EDGE if cls._scalars_are_inputs and isinstance(arg, Number) else None
+
+
+def _forward_failed(cls, args, raw, exc):
+    """A built-in forward raised: rerun on one device if the operands live on several,
+    turn NumPy's broadcasting error into PyTorch's, or let the error through."""
+    if _on_several_devices(args):
+        return _apply_on_one_device(cls, args)
+    if isinstance(exc, TypeError):
+        raise exc
+    raise _shape_error(exc, raw) from None
 
 
 def _on_several_devices(args):
@@ -444,8 +474,7 @@ def _edges(cls, args):
     for arg in args:
         if isinstance(arg, Tensor):
             if arg._requires_grad:
-                fn = arg.grad_fn
-                edges.append((fn, arg._output_nr) if fn is not None else (accumulator_of(arg), 0))
+                edges.append(_edge(arg))
                 meta.append((arg._data.shape, arg._data.dtype, arg.device))
                 continue
             edges.append(NO_EDGE)
