@@ -341,7 +341,12 @@ class TensorOps:
         return _no_grad_result(self._data.argmin(axis=dim, keepdims=keepdim))
 
     def logsumexp(self, dim, keepdim=False):
-        return R.LogSumExp.apply(self, R.normalize_dims(dim, self.ndim), keepdim)
+        if _no_dims(dim) and not keepdim and self.ndim and self._data.size:
+            # PyTorch reduces every dim for dim=(), then fails to add the kept maximum (all
+            # dims 1) into its result of shape []: its error (0-d and empty inputs pass)
+            raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
+                               f"[{', '.join(['1'] * self.ndim)}]")
+        return R.LogSumExp.apply(self, R.reduction_dims(dim, self.ndim), keepdim)
 
     def norm(self, p=2, dim=None, keepdim=False):
         p = 2 if p == "fro" else p
@@ -385,7 +390,9 @@ class TensorOps:
     def squeeze(self, dim=None):
         if dim is None:
             return M.Squeeze.apply(self)
-        dims = R.normalize_dims(dim, self.ndim)
+        dims = R.normalize_dims(dim, self.ndim)  # () for a 0-d tensor
+        if isinstance(dim, (tuple, list)):  # () and [] squeeze nothing, unlike dim=None
+            return M.SqueezeDims.apply(self, dims)
         return M.SqueezeDim.apply(self, dims[0] if dims else 0)
 
     def unsqueeze(self, dim):

@@ -118,19 +118,31 @@ class Squeeze(_View):
         return g.reshape(ctx.shape)
 
 
-class SqueezeDim(_View):
-    node_name = "SqueezeBackward1"
+class SqueezeDims(_View):
+    """``squeeze(dims)``, dims a tuple or list (sorted, non-negative): drops those of size 1
+    and keeps the others, as PyTorch does. Its node is PyTorch's for a sequence of dims, even
+    of one dim or none."""
+
+    node_name = "SqueezeBackward2"
 
     @staticmethod
-    def forward(ctx, a, dim):
+    def forward(ctx, a, dims):
         ctx.shape = a.shape
-        if a.ndim and a.shape[dim] == 1:
-            return a.reshape(a.shape[:dim] + a.shape[dim + 1:] if dim != -1 else a.shape[:-1])
-        return a[...]
+        return a.reshape(tuple(n for i, n in enumerate(a.shape) if n != 1 or i not in dims))
 
     @staticmethod
     def backward(ctx, g):
         return g.reshape(ctx.shape), None
+
+
+class SqueezeDim(SqueezeDims):
+    """``squeeze(dim)``, dim an int (non-negative; any for a 0-d tensor)."""
+
+    node_name = "SqueezeBackward1"
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        return SqueezeDims.forward(ctx, a, (dim,))
 
 
 class Unsqueeze(_View):

@@ -14,7 +14,8 @@ from . import dual
 
 
 def normalize_dims(dim, ndim):
-    """``dim`` (None, an int or a sequence, negatives allowed) as a sorted tuple."""
+    """``dim`` (None, an int or a sequence, negatives allowed) as a sorted tuple, with
+    PyTorch's errors for a dim out of range and for a dim listed twice (``(1, -1)`` too)."""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -27,9 +28,12 @@ def normalize_dims(dim, ndim):
                 f"but got {d})"
             )
         out.append(d % span)
+    for i, d in enumerate(out):  # after all range checks, as PyTorch's reductions do
+        if d in out[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     if ndim == 0:  # a 0-d tensor accepts dim 0 or -1, and there is nothing to reduce
         return ()
-    return tuple(sorted(set(out)))
+    return tuple(sorted(out))
 
 
 def reduction_dims(dim, ndim):

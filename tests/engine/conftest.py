@@ -383,6 +383,10 @@ OPS = [
     _op("logsumexp_dims", lambda T, a: a.logsumexp((0, 2)), (2, 3, 4)),
     _op("lib.logsumexp", lambda T, a: T.logsumexp(a, -1), (3, 4)),
     _op("logsumexp_0d", lambda T, a: a.logsumexp(0), ()),
+    # dim=() reduces every dim, as keepdim=True (without it torch raises: test_empty_dims)
+    _op("logsumexp_no_dims_keepdim", lambda T, a: a.logsumexp((), keepdim=True), S23),
+    _op("lib.logsumexp_no_dims_keepdim", lambda T, a: T.logsumexp(a, [], True), (2, 1, 4)),
+    _op("logsumexp_0d_no_dims", lambda T, a: a.logsumexp(()), ()),
     _op("sum_0d", lambda T, a: a.sum(), ()),
     _op("max_0d", lambda T, a: a.max(), ()),
     # --- matmul and friends -----------------------------------------------------------
@@ -425,6 +429,15 @@ OPS = [
     _op("squeeze_0", lambda T, a: a.squeeze(0), (1, 3, 1)),
     _op("squeeze_neg", lambda T, a: a.squeeze(-1), (1, 3, 1)),
     _op("lib.squeeze", lambda T, a: T.squeeze(a), (1, 3)),
+    # a tuple or list of dims: each one of size 1 goes, the others stay; () squeezes nothing
+    _op("squeeze_dims", lambda T, a: a.squeeze((0, 2)), (1, 3, 1)),
+    _op("squeeze_dims_neg", lambda T, a: a.squeeze([-1, -3]), (1, 3, 1)),
+    _op("squeeze_dims_some_1", lambda T, a: a.squeeze((1, 2)), (1, 3, 1)),
+    _op("squeeze_one_dim_tuple", lambda T, a: a.squeeze((2,)), (1, 3, 1)),
+    _op("squeeze_no_dims", lambda T, a: a.squeeze(()), (1, 3, 1)),
+    _op("squeeze_no_dims_list", lambda T, a: a.squeeze([]), (1, 2)),
+    _op("lib.squeeze_dims", lambda T, a: T.squeeze(a, (0, 1)), (1, 1, 2)),
+    _op("squeeze_0d_dims", lambda T, a: a.squeeze((0,)), ()),
     _op("unsqueeze_0", lambda T, a: a.unsqueeze(0), S23),
     _op("unsqueeze_neg", lambda T, a: a.unsqueeze(-1), S23),
     _op("lib.unsqueeze", lambda T, a: T.unsqueeze(a, 1), S23),

@@ -76,3 +76,110 @@ def test_var_std_given_only_unbiased_reduce_all(torch, name, unbiased):
     theirs = getattr(torch.tensor(data), name)(unbiased)
     assert tuple(ours.shape) == tuple(theirs.shape)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+# squeeze with a tuple or list of dims drops each listed dim of size 1 (the others stay), and
+# squeeze(()) or squeeze([]) none: unlike dim=None, which drops them all. Its node is
+# SqueezeBackward2, for a sequence of any length; an int dim gives SqueezeBackward1.
+_SQUEEZE_DIMS = [(), [], (0,), (1,), [2], (1, 2), [0, 2], (-1,), (-1, -3), (2, 0, 1)]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("shape", [(1, 3, 1), (1, 1, 1), (2, 3, 4)], ids=str)
+@pytest.mark.parametrize("dims", _SQUEEZE_DIMS, ids=repr)
+@pytest.mark.parametrize("form", ["method", "lib"])
+def test_squeeze_with_dims_matches_torch(torch, form, dims, shape):
+    data = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+    results = []
+    for lib in (engine, torch):
+        x = lib.tensor(data, requires_grad=True)
+        y = x.squeeze(dims) if form == "method" else lib.squeeze(x, dims)
+        (y * lib.tensor(np.arange(2.0, 2.0 + np.prod(y.shape)).reshape(tuple(y.shape)))).sum(
+        ).backward()
+        results.append((tuple(y.shape), y.tolist(), y.grad_fn.name(), x.grad.tolist()))
+    assert results[0] == results[1]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("dims", [(), (0,), [-1]], ids=repr)
+def test_squeeze_0d_with_dims_matches_torch(torch, dims):
+    results = []
+    for lib in (engine, torch):
+        x = lib.tensor(5.0, requires_grad=True)
+        y = x.squeeze(dims)
+        (y * 3).backward()
+        results.append((tuple(y.shape), y.item(), y.grad_fn.name(), x.grad.item()))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("dims", [(1, 2), [0, 2], ()], ids=repr)
+def test_squeeze_with_dims_is_a_view(dims):
+    base = engine.zeros(1, 3, 1)
+    v = base.squeeze(dims)
+    assert v._base is base
+    v.add_(1)  # in-place on the view: the base sees it and its version moves
+    assert base._version == v._version == 1
+    assert base.sum().item() == 3.0
+
+
+def _raised(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - the type and text are what is compared
+        return type(exc), str(exc)
+    return None
+
+
+# PyTorch's errors for a dim out of range or listed twice, for squeeze and the reductions.
+_DIM_ERRORS = {
+    "squeeze_out_of_range": lambda T, x: x.squeeze((0, 3)),
+    "squeeze_int_out_of_range": lambda T, x: T.squeeze(x, -4),
+    "squeeze_repeated": lambda T, x: x.squeeze((0, 0)),
+    "squeeze_repeated_neg": lambda T, x: x.squeeze([2, 1, -1]),
+    "squeeze_0d_out_of_range": lambda T, x: x[0, 0, 0].squeeze((1,)),
+    "squeeze_0d_repeated": lambda T, x: x[0, 0, 0].squeeze((0, -1)),
+    "sum_repeated": lambda T, x: x.sum((0, -3)),
+    "sum_repeated_out_of_range": lambda T, x: x.sum((0, 0, 3)),  # the range is checked first
+    "mean_repeated": lambda T, x: x.mean([1, 1], keepdim=True),
+    "var_repeated": lambda T, x: x.var((2, -1)),
+    "std_repeated": lambda T, x: x.std((0, 1, 0)),
+    "norm_repeated": lambda T, x: x.norm(dim=(1, 1)),
+    "logsumexp_repeated": lambda T, x: T.logsumexp(x, (0, 2, 0)),
+    "sum_0d_repeated": lambda T, x: x[0, 0, 0].sum((0, -1)),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(_DIM_ERRORS))
+def test_bad_dims_raise_torch_errors(torch, name):
+    fn = _DIM_ERRORS[name]
+    data = np.ones((1, 3, 1))
+    theirs = _raised(lambda: fn(torch, torch.tensor(data)))
+    assert theirs is not None
+    assert _raised(lambda: fn(engine, engine.tensor(data))) == theirs
+
+
+# logsumexp with dim=() or []: PyTorch 2.13 reduces every dim with keepdim=True (the rows in
+# conftest.OPS) and, without keepdim, raises (its reduced result, shape [], cannot take the
+# maximum it kept, every dim 1), except for a 0-d or an empty input.
+@pytest.mark.oracle
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+@pytest.mark.parametrize("shape", [(2, 3), (4,), (1, 1, 1), (), (0, 3)], ids=str)
+@pytest.mark.parametrize("dim", [(), []], ids=["()", "[]"])
+def test_logsumexp_with_no_dims_matches_torch(torch, dim, shape, dtype):
+    data = np.arange(np.prod(shape)).reshape(shape).astype(dtype)
+    results = []
+    for lib in (engine, torch):
+        x = lib.tensor(data, requires_grad=dtype == "float32")
+        error = _raised(lambda: lib.logsumexp(x, dim))  # noqa: B023 - called right here
+        if error:
+            results.append(error)
+            continue
+        y = x.logsumexp(dim)
+        assert y.grad_fn is None or y.grad_fn.name() == "LogsumexpBackward0"
+        grad = None
+        if x.requires_grad:
+            y.backward()
+            grad = x.grad.tolist()
+        results.append((tuple(y.shape), str(y.dtype).split(".")[1], y.tolist(), grad))
+    np.testing.assert_equal(results[0], results[1])

@@ -86,6 +86,8 @@ VIEWS = [
     ("t", lambda x: x.t()),
     ("transpose", lambda x: x.transpose(0, 1)),
     ("unsqueeze", lambda x: x.unsqueeze(0)),
+    ("squeeze_dims", lambda x: x.unsqueeze(0).squeeze((0, 2))),
+    ("squeeze_no_dims", lambda x: x.squeeze(())),
     ("detach", lambda x: x.detach()),
 ]
 

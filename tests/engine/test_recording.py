@@ -156,6 +156,7 @@ DEEP = [
     ("W[None]", lambda T, x, W, B: W[None]),
     ("squeeze()", lambda T, x, W, B: W[None].squeeze()),
     ("squeeze(0)", lambda T, x, W, B: W[None].squeeze(0)),
+    ("squeeze((0, 2))", lambda T, x, W, B: W[None].squeeze((0, 2))),
     ("where(c,x,0.)", lambda T, x, W, B: T.where(x > 0, x, 0.0)),
     ("x*2", lambda T, x, W, B: x * 2),
     ("1-x", lambda T, x, W, B: 1 - x),
