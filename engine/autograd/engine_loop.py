@@ -413,7 +413,10 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     pairs = _root_gradients(roots, grad_roots, raw)
     # Arrays a caller handed in may be held elsewhere: never make them a .grad uncopied.
     shared = {id(grad) for _, _, grad in pairs}
-    root_nodes = list(dict.fromkeys(node for node, _, _ in pairs))
+    if len(pairs) == 1:  # the usual loss.backward()
+        root_nodes = [pairs[0][0]]
+    else:
+        root_nodes = list(dict.fromkeys([node for node, _, _ in pairs]))
     # A node's inputs always exist before it, so creation order (``_seq``) descending is a
     # topological order, and the very order PyTorch's ready-queue produces. No dependency
     # counting needed: sort what is reachable, then walk it once.
@@ -434,7 +437,8 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     for node, nr, grad in pairs:
         buf = buffers.get(node)
         if buf is None:
-            buf = buffers[node] = [None] * node._output_count()
+            buf = buffers[node] = [None] * (
+                1 if node._outputs_meta is None else len(node._outputs_meta))
         buf[nr] = grad if buf[nr] is None else buf[nr] + grad
 
     prev_enabled, prev_accumulate = _grad_state.enabled, _run_state.accumulate
