@@ -145,6 +145,8 @@ class Mean(_Reduce):
                 for d in dims:
                     count *= a.shape[d]
                 return (a.sum(axis=dims, keepdims=keepdim) / count).astype(a.dtype)
+        if a.itemsize >= 4 and a.size < 1 << 24:  # as MeanAll
+            return a.sum(axis=dims, keepdims=keepdim) / _count(a.shape, dims)
         return a.mean(axis=dims, keepdims=keepdim)
 
     @staticmethod
