@@ -37,26 +37,13 @@ _state = grad_mode._state
 _new = object.__new__
 
 
-class _AllFalse:
-    """``needs_input_grad`` when nothing is recorded: every input answers False."""
-
-    __slots__ = ()
-
-    def __getitem__(self, index):
-        return False
-
-    def __iter__(self):
-        return iter(())
-
-    def __repr__(self):
-        return "(False, ...)"
-
-
 class _NullContext:
     """The ``ctx`` a built-in op's forward gets when nothing is recorded: saving is a no-op."""
 
     __slots__ = ("__dict__",)
-    needs_input_grad = _AllFalse()
+    # Every input answers False: a plain tuple (its lookup is C-level), long enough for the
+    # ops' arguments (an op with more gets its own, see ``_null_ctx``).
+    needs_input_grad = (False,) * 8
 
     def save_for_backward(self, *tensors):
         pass
@@ -72,6 +59,14 @@ class _NullContext:
 
 
 _NULL_CTX = _NullContext()
+
+
+def _null_ctx(count):
+    if count <= 8:
+        return _NULL_CTX
+    ctx = _NullContext()
+    ctx.needs_input_grad = (False,) * count
+    return ctx
 _FREED = object()
 _ALREADY_FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -138,8 +133,17 @@ class BackwardFunction(Node):
         if saved is None:
             return ()
         # A built-in's backward runs on raw arrays unless the backward pass is recorded.
-        raw = self._array_backward and not _state.enabled
-        return tuple([_unpack(self, entry, raw) for entry in saved])
+        if self._array_backward and not _state.enabled:
+            out = []
+            for entry in saved:
+                obj = entry[1]
+                # The usual entry inline: an input tensor, unmodified since it was saved.
+                if entry[0] == 1 and obj._vc[0] == entry[2]:
+                    out.append(obj._data)
+                else:
+                    out.append(_unpack(self, entry, True))
+            return tuple(out)
+        return tuple([_unpack(self, entry, False) for entry in saved])
 
     # -- the node API, used by the engine ---------------------------------------------
     def apply(self, *grad_outputs):
@@ -285,7 +289,7 @@ class Function(metaclass=FunctionMeta):
         if not record:  # the fast path: no node, no bookkeeping
             raw = [a._data if isinstance(a, Tensor) else a for a in args]
             try:
-                out = cls.forward(_NULL_CTX, *raw)
+                out = cls.forward(_null_ctx(len(raw)), *raw)
             except (TypeError, ValueError) as exc:  # e.g. CuPy refuses NumPy operands
                 return _forward_failed(cls, args, raw, exc)
             if type(out) is tuple:

@@ -226,3 +226,29 @@ def test_builtin_ops_are_functions_too():
     assert issubclass(Mul, Function)
     x = engine.ones(2, requires_grad=True)
     assert type((x * x).grad_fn) is Mul._backward_cls
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+def test_array_function_with_many_inputs_reads_needs_input_grad_for_each(recorded):
+    """A forward may read ``ctx.needs_input_grad[i]`` for every input, recorded or not
+    (the unrecorded ctx keeps a short tuple for the built-ins, which have few inputs)."""
+    from engine.autograd import ArrayFunction
+
+    class Total(ArrayFunction):
+        @staticmethod
+        def forward(ctx, *xs):
+            ctx.flags = [ctx.needs_input_grad[i] for i in range(len(xs))]
+            return sum(xs)
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g,) * 12
+
+    xs = [engine.ones(2, requires_grad=i % 2 == 0) for i in range(12)]
+    with engine.set_grad_enabled(recorded):
+        y = Total.apply(*xs)
+    np.testing.assert_array_equal(y.detach().numpy(), [12.0, 12.0])
+    assert y.requires_grad is recorded
+    if recorded:
+        y.sum().backward()
+        assert [x.grad is not None for x in xs] == [i % 2 == 0 for i in range(12)]
