@@ -189,6 +189,7 @@ def _unpack(node, entry, raw):
 
 
 _NOTHING_SAVED = (0, None, 0)
+_PAIR_NEEDS = (((False, False), (False, True)), ((True, False), (True, True)))
 
 
 def _pack_one(item, args, result, out):
@@ -313,7 +314,7 @@ class Function(metaclass=FunctionMeta):
                 eb, mb = (_edge(b), (rb.shape, rb.dtype)) if b._requires_grad else (NO_EDGE, None)
             else:
                 rb, eb, mb = b, _edge_of_number(cls, b), None
-            node.needs_input_grad = (ma is not None, mb is not None)
+            node.needs_input_grad = _PAIR_NEEDS[ma is not None][mb is not None]  # shared tuples
             node._seq = next(_sequence)  # after any AccumulateGrad its edges made
             try:
                 out = cls.forward(node, ra, rb)
