@@ -5,8 +5,6 @@ Most are the method of the same name; ``cat`` and ``stack`` take a sequence.
 
 from __future__ import annotations
 
-import builtins
-
 from ._tensor import Tensor
 from ._tensor_ops import _operand
 from .ops import binary, movement
@@ -58,16 +56,22 @@ def _check_sequence(tensors, name):
 
 def cat(tensors, dim=0):
     tensors = _check_sequence(tensors, "cat")
-    d = dim % builtins.max(tensors[0].ndim, 1)
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    ref = tensors[0].shape
+    d = movement.wrap_dim(dim, len(ref))
     for i, t in enumerate(tensors[1:], 1):
-        ref = tensors[0].shape
-        mismatch = any(a != b for j, (a, b) in enumerate(zip(t.shape, ref)) if j != d)
-        if t.ndim != len(ref) or mismatch:
+        if t.ndim != len(ref):
             raise RuntimeError(
-                f"Sizes of tensors must match except in dimension {d}. Expected size "
-                f"{ref[1 - d] if len(ref) > 1 else ref[0]} but got size "
-                f"{t.shape[1 - d] if t.ndim > 1 else t.shape[0]} for tensor number {i} in the list."
+                f"Tensors must have same number of dimensions: got {len(ref)} and {t.ndim}"
             )
+        for j, (expected, got) in enumerate(zip(ref, t.shape)):
+            if j != d and got != expected:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{expected} but got size {got} for tensor number {i} in the list."
+                )
     return movement.Cat.apply(d, *tensors)
 
 
@@ -83,4 +87,4 @@ def stack(tensors, dim=0):
                 f"[{', '.join(map(str, tensors[0].shape))}] at entry 0 and "
                 f"[{', '.join(map(str, t.shape))}] at entry {i}"
             )
-    return movement.Stack.apply(dim % (tensors[0].ndim + 1), *tensors)
+    return movement.Stack.apply(movement.wrap_dim(dim, tensors[0].ndim + 1), *tensors)

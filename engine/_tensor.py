@@ -387,7 +387,12 @@ class Tensor(TensorOps):
         return self.to("cuda" if device is None else device)
 
     def contiguous(self):
-        return self
+        # A copy when the memory is not laid out row by row (PyTorch's CloneBackward0): an
+        # in-place op on the result must not reach this tensor.
+        return self if self._data.flags.c_contiguous else self.clone()
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
 
     def __float__(self):
         return float(self.item())
@@ -617,6 +622,8 @@ class Tensor(TensorOps):
                               self._output_nr)
             value = value if isinstance(value, Tensor) else tensor(raw, dtype=self.dtype)
             result = IndexPut.apply(old, key, value.to(self.dtype, self.device))
+            if self._base is not None:  # writing through a view rewrites its base's history
+                self._rebase_view_base(result)
             self._data[...] = result._data
             self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, 0, True
         else:

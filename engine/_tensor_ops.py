@@ -367,20 +367,25 @@ class TensorOps:
 
     # -- movement ------------------------------------------------------------------------
     def reshape(self, *shape):
-        return M.View.apply(self, _shape_arg(shape))
+        return M.reshape(self, _shape_arg(shape))
 
     def view(self, *shape):
-        return M.StrictView.apply(self, _shape_arg(shape))
+        return M.StrictView.apply(self, M.sizes(_shape_arg(shape), self._data.size))
 
     def view_as(self, other):
-        return M.View.apply(self, tuple(other.shape))
+        return self.view(tuple(other.shape))
 
-    reshape_as = view_as
+    def reshape_as(self, other):
+        return self.reshape(tuple(other.shape))
 
     def flatten(self, start_dim=0, end_dim=-1):
+        start, end = M.wrap_dim(start_dim, self.ndim), M.wrap_dim(end_dim, self.ndim)
+        if start > end:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        if start == end:  # nothing to merge: PyTorch returns the tensor itself
+            return self
         shape = self.shape
         merged = 1
         for n in shape[start:end + 1]:
@@ -414,11 +419,17 @@ class TensorOps:
                 f"({len(sizes)}) must be greater or equal to the number of dimensions in the "
                 f"tensor ({self.ndim})"
             )
+        for i, n in enumerate(sizes[:lead]):
+            if n < 0:  # -1 means "keep the size", and a new dimension has none
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({n}) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
         shape = tuple(
             self.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(sizes)
         )
         for i, n in enumerate(self.shape):
-            if n != 1 and n != shape[i + lead]:
+            if (n != 1 or shape[i + lead] < 0) and n != shape[i + lead]:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({shape[i + lead]}) must match the "
                     f"existing size ({n}) at non-singleton dimension {i + lead}.  Target sizes: "
@@ -439,38 +450,93 @@ class TensorOps:
 
     @property
     def mT(self):  # noqa: N802
+        if self.ndim < 2:
+            raise RuntimeError(
+                "tensor.mT is only supported on matrices or batches of matrices. Got "
+                f"{self.ndim}-D tensor."
+            )
         return self.transpose(-2, -1)
 
     def transpose(self, dim0, dim1):
-        d0, d1 = (d % max(self.ndim, 1) for d in (dim0, dim1))
+        d0, d1 = M.wrap_dim(dim0, self.ndim), M.wrap_dim(dim1, self.ndim)
         return M.Transpose.apply(self, d0, d1)
 
-    swapaxes = transpose
+    swapaxes = swapdims = transpose
 
-    def permute(self, *dims):
+    def permute(self, *dims, **kwargs):
+        if "dims" in kwargs:  # x.permute(dims=(1, 0)), PyTorch's keyword
+            dims = (kwargs.pop("dims"),)
+        if kwargs or not dims:
+            raise TypeError(
+                f"permute() got an unexpected keyword argument '{next(iter(kwargs))}'" if kwargs
+                else 'permute() missing 1 required positional arguments: "dims"'
+            )
         dims = _shape_arg(dims)
-        return M.Permute.apply(self, tuple(d % self.ndim for d in dims))
+        if len(dims) != self.ndim:  # PyTorch's text, "sparse_coo" included
+            raise RuntimeError(
+                "permute(sparse_coo): number of dimensions in the tensor input does not match "
+                "the length of the desired ordering of dimensions i.e. input.dim() = "
+                f"{self.ndim} is not equal to len(dims) = {len(dims)}"
+            )
+        dims = tuple(M.wrap_dim(d, self.ndim) for d in dims)
+        if len(set(dims)) != len(dims):
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        return M.Permute.apply(self, dims)
 
     def __getitem__(self, key):
         return M.getitem(self, key)
 
     def split(self, split_size, dim=0):
-        size = self.shape[dim]
-        sizes = (
-            [split_size] * (size // split_size) + ([size % split_size] if size % split_size else [])
-            if isinstance(split_size, int) else list(split_size)
-        )
+        if self.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
+        d = M.wrap_dim(dim, self.ndim)
+        size = self.shape[d]
+        if isinstance(split_size, int):
+            if split_size < 0:
+                raise RuntimeError(
+                    f"split expects split_size be non-negative, but got split_size={split_size}"
+                )
+            if split_size == 0 and size != 0:
+                raise RuntimeError(
+                    "split_size can only be 0 if dimension size is 0, but got dimension size "
+                    f"of {size}"
+                )
+            # at least one piece: an empty dimension splits into one empty tensor
+            count = max(-(-size // split_size) if split_size else 1, 1)
+            sizes = [min(split_size, size - i * split_size) for i in range(count)]
+        else:
+            sizes = list(split_size)
+            if any(n < 0 for n in sizes):
+                raise RuntimeError(
+                    "split_with_sizes expects split_sizes have only non-negative entries, but "
+                    f"got split_sizes=[{', '.join(map(str, sizes))}]"
+                )
+            if sum(sizes) != size:
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes to sum exactly to {size} (input "
+                    f"tensor's size at dimension {d}), but got split_sizes="
+                    f"[{', '.join(map(str, sizes))}]"
+                )
         out, start = [], 0
-        lead = (slice(None),) * (dim % self.ndim)
+        lead = (slice(None),) * d
         for n in sizes:
-            out.append(self[lead + (slice(start, start + n),)])
+            out.append(M.Slice.apply(self, lead + (slice(start, start + n), Ellipsis)))
             start += n
         return tuple(out)
 
     def chunk(self, chunks, dim=0):
-        size = self.shape[dim]
+        if self.ndim == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        size = self.shape[M.wrap_dim(dim, self.ndim)]
+        if size == 0:  # PyTorch: `chunks` empty pieces
+            return self.split([0] * chunks, dim)
         return self.split(-(-size // chunks), dim)
 
     def unbind(self, dim=0):
-        lead = (slice(None),) * (dim % self.ndim)
-        return tuple(self[lead + (i,)] for i in range(self.shape[dim]))
+        if self.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        d = M.wrap_dim(dim, self.ndim)
+        lead = (slice(None),) * d
+        return tuple(M.Select.apply(self, lead + (i, Ellipsis)) for i in range(self.shape[d]))

@@ -7,6 +7,8 @@ movement; the backward of a selection scatters ``g`` into zeros (adding at repea
 
 from __future__ import annotations
 
+import operator
+import re
 from numbers import Integral
 
 from ..autograd.function import ArrayFunction
@@ -62,17 +64,113 @@ class UnsafeView(View):
     node_name = "UnsafeViewBackward0"
 
 
+class ReshapeAlias(View):
+    """``reshape`` of a non-contiguous input whose result can still share its memory."""
+
+    node_name = "ReshapeAliasBackward0"
+
+
+class ReshapeCopy(ArrayFunction):
+    """``reshape`` of a clone, when the input's memory cannot take the new shape: the result
+    is not a view (PyTorch's ``_unsafe_view`` of a contiguous clone)."""
+
+    node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+class Alias(_View):
+    """``x[...]``, ``x[()]``, ``x[:, :]``: a key that selects everything."""
+
+    node_name = "AliasBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a[...]
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def _dims_text(shape):
+    return f"[{', '.join(str(n).strip() for n in shape)}]"
+
+
+def sizes(shape, numel):
+    """A reshape's target sizes, checked as PyTorch does, with its one -1 worked out."""
+    shape = tuple(map(operator.index, shape))
+    infer, known = None, 1
+    for i, n in enumerate(shape):
+        if n == -1:
+            if infer is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            infer = i
+        elif n < 0:
+            raise RuntimeError(
+                f"invalid shape dimension {n} at index {i} of shape {_dims_text(shape)}"
+            )
+        else:
+            known *= n
+    if infer is None:
+        if known == numel:
+            return tuple(shape)
+    elif numel == known == 0:  # -1 could be anything
+        raise RuntimeError(
+            f"cannot reshape tensor of 0 elements into shape {_dims_text(shape)} because the "
+            "unspecified dimension size -1 can be any value and is ambiguous"
+        )
+    elif known and numel % known == 0:
+        return tuple(shape[:infer]) + (numel // known,) + tuple(shape[infer + 1:])
+    raise RuntimeError(f"shape '{_dims_text(shape)}' is invalid for input of size {numel}")
+
+
+def reshape(tensor, shape):
+    """``tensor.reshape(shape)``: a view when the memory allows one, else a reshaped clone,
+    which must not be a view (an in-place op on it would otherwise reach the input)."""
+    data = tensor._data
+    shape = sizes(shape, data.size)
+    if data.flags.c_contiguous:
+        return View.apply(tensor, shape)
+    if _shares(data.reshape(shape), data):
+        return ReshapeAlias.apply(tensor, shape)
+    from .unary import Clone
+
+    return ReshapeCopy.apply(Clone.apply(tensor), shape)
+
+
+def wrap_dim(dim, ndim):
+    """``dim`` (negatives count from the end) checked against ``ndim``, as PyTorch does; a
+    0-d tensor takes 0 and -1."""
+    span = max(ndim, 1)
+    if not -span <= dim < span:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-span}, {span - 1}], "
+            f"but got {dim})"
+        )
+    return dim % span
+
+
 class Transpose(_View):
     node_name = "TransposeBackward0"
 
     @staticmethod
     def forward(ctx, a, d0, d1):
         ctx.dims = (d0, d1)
+        if a.ndim == 0:  # transpose(0, -1) of a 0-d tensor: NumPy has no axis to swap
+            return a[...]
         return array_module(a).swapaxes(a, d0, d1)
 
     @staticmethod
     def backward(ctx, g):
-        return dual.swapaxes(g, *ctx.dims), None, None
+        return (g if g.ndim == 0 else dual.swapaxes(g, *ctx.dims)), None, None
 
 
 class T(_View):
@@ -313,18 +411,21 @@ def _promoted(arrays):
 
 
 def _raw(k):
+    """An index as NumPy takes it: tensors, lists and nested tuples become arrays; a byte
+    (uint8) tensor is a mask, as in PyTorch (which deprecates it)."""
     from .._tensor import Tensor
 
     if isinstance(k, Tensor):
         k = k._data
-    elif isinstance(k, (list, range)):
+    elif isinstance(k, (list, range, tuple)):  # a tuple inside the key is a sequence too
         import numpy
 
         k = numpy.asarray(k) if len(k) else numpy.zeros(0, dtype=numpy.int64)
-        if k.dtype.kind == "f":
-            raise IndexError(
-                "tensors used as indices must be long, int, byte or bool tensors"
-            )
+    if is_array(k):
+        if k.dtype.kind not in "iub":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if k.dtype.kind == "u" and k.dtype.itemsize == 1:
+            k = k.astype(bool)
     return k
 
 
@@ -354,52 +455,101 @@ def _expand_masks(key):
     return tuple(out)
 
 
+def _is_bool(k):
+    """``True``/``False`` or a 0-d bool tensor: a new dimension of size 1, masked."""
+    return isinstance(k, bool) or (is_array(k) and k.ndim == 0 and k.dtype == bool)
+
+
+def _dims_used(k):
+    if k is None or k is Ellipsis or _is_bool(k):
+        return 0
+    return k.ndim if is_array(k) and k.dtype == bool else 1
+
+
+def _torch_index_error(exc):
+    """NumPy's indexing errors in PyTorch's words."""
+    text = str(exc).replace(" for axis ", " for dimension ")
+    if text.startswith("shape mismatch"):  # NumPy: "shapes (2,) (3,) "
+        shapes = re.findall(r"\(([^)]*)\)", text)
+        shapes = (_dims_text(n for n in s.split(",") if n.strip()) for s in shapes)
+        text = ("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                + ", ".join(shapes))
+    return IndexError(text)
+
+
 def getitem(tensor, key):
-    """``tensor[key]`` as PyTorch records it: one Select/Slice per indexed dimension, or one
-    Index for advanced indexing."""
+    """``tensor[key]`` as PyTorch records it: first one Select/Slice/Unsqueeze (a view) per
+    int, slice and None; then, when the key holds index tensors or masks, one Index (a copy)
+    of that view with those alone. The ints going first matters: in ``x[1, :, [0, 2]]`` they
+    are not advanced indices, so the indexed dimension stays in place (NumPy would move it
+    to the front)."""
+    lone_slice = isinstance(key, slice)
     key = key if isinstance(key, tuple) else (key,)
     data = tensor._data
     key = tuple(_on_device_of(_raw(k), data) for k in key)
-    if len(key) == 1 and (isinstance(key[0], bool) or (is_array(key[0]) and key[0].ndim == 0
-                                                       and key[0].dtype == bool)):
-        # x[True] adds a dimension of size 1, x[False] one of size 0 (NumPy's rule too)
-        out = Unsqueeze.apply(tensor, 0)
-        return out if bool(key[0]) else Slice.apply(out, (slice(0, 0), Ellipsis))
-    if any(_advanced(k) for k in key):
-        return Index.apply(tensor, _expand_masks(key))
-    consumed = sum(1 for k in key if k is not None and k is not Ellipsis)
-    if consumed > tensor.ndim:
+    ndim = tensor.ndim
+    consumed = sum(_dims_used(k) for k in key)
+    if ndim == 0 and len(key) == 1 and isinstance(key[0], (Integral, slice)) and not (
+        _is_bool(key[0])
+    ):
         raise IndexError(
-            f"too many indices for tensor of dimension {tensor.ndim}"
+            "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+            "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            if isinstance(key[0], Integral) else "slice() cannot be applied to a 0-dim tensor."
         )
-    out, d, applied = tensor, 0, False
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    out, d, dim, arrays, applied = tensor, 0, 0, {}, False  # d: dim of out; dim: of tensor
     for k in key:
         if k is Ellipsis:
-            d += tensor.ndim - consumed
+            d, dim = d + ndim - consumed, dim + ndim - consumed
+            consumed = ndim  # a second Ellipsis skips nothing
         elif k is None:
             out, d, applied = Unsqueeze.apply(out, d), d + 1, True
-        elif isinstance(k, slice):
-            if k != slice(None) and k.indices(out.shape[d]) != (0, out.shape[d], 1):
-                if k.step is not None and k.step <= 0:
-                    raise ValueError("step must be greater than zero")
-                out, applied = Slice.apply(out, (slice(None),) * d + (k, Ellipsis)), True
+        elif _is_bool(k):
+            out, applied = Unsqueeze.apply(out, d), True
+            arrays[d] = array_module(data).asarray([bool(k)])
             d += 1
+        elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError("slice step cannot be zero" if k.step == 0
+                                 else "step must be greater than zero")
+            if k.indices(out.shape[d]) != (0, out.shape[d], 1) or lone_slice:
+                out, applied = Slice.apply(out, (slice(None),) * d + (k, Ellipsis)), True
+            d, dim = d + 1, dim + 1
         elif isinstance(k, Integral) or (is_array(k) and k.ndim == 0):
-            k = int(k)
-            size = out.shape[d]
+            k, size = int(k), out.shape[d]
             if not -size <= k < size:
-                raise IndexError(
-                    f"index {k} is out of bounds for dimension {d} with size {size}"
-                )
-            out, applied = Select.apply(out, (slice(None),) * d + (k, Ellipsis)), True
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
+            out, dim, applied = Select.apply(out, (slice(None),) * d + (k, Ellipsis)), dim + 1, True
+        elif is_array(k):
+            n = _dims_used(k)
+            if k.dtype == bool:
+                for j in range(n):
+                    if k.shape[j] != out.shape[d + j]:
+                        raise IndexError(
+                            f"The shape of the mask {_dims_text(k.shape)} at index {j} does not "
+                            f"match the shape of the indexed tensor {_dims_text(out.shape)} at "
+                            f"index {d + j}"
+                        )
+            arrays[d] = k
+            d, dim = d + n, dim + n
         else:
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                 f"Variables are valid indices (got {type(k).__name__})"
             )
-    if not applied:
-        out = Slice.apply(out, (Ellipsis,))
-    return out
+    if arrays:
+        index, i = [], 0
+        while i <= max(arrays):
+            k = arrays.get(i, slice(None))
+            index.append(k)
+            i += _dims_used(k) if is_array(k) else 1
+        try:
+            return Index.apply(out, _expand_masks(index))
+        except IndexError as exc:
+            raise _torch_index_error(exc) from None
+    return out if applied else Alias.apply(out)
 
 
 def normalize_setitem_key(key, tensor=None):
@@ -408,5 +558,43 @@ def normalize_setitem_key(key, tensor=None):
     if tensor is not None:
         key = tuple(_on_device_of(k, tensor._data) for k in key)
     if any(_advanced(k) for k in key):
-        return _expand_masks(key)
+        key = _expand_masks(key)
+        if tensor is not None and any(isinstance(k, Integral) for k in key):
+            return _ints_first(key, tensor.shape, array_module(tensor._data))
     return key
+
+
+def _ints_first(key, shape, xp):
+    """A key of ints, slices and index arrays, rewritten as index arrays alone that NumPy
+    lays out as PyTorch does. PyTorch applies the ints first (they are not advanced
+    indices), so ``x[1, :, [0, 2]]`` has shape (3, 2); NumPy counts the int as advanced, and
+    its indexed dimensions, now not adjacent, go first: (2, 3)."""
+    if any(k is None or isinstance(k, bool) for k in key) or sum(
+        k is Ellipsis for k in key
+    ) > 1:
+        return key  # not worth the cases: NumPy's layout
+    dots = [i for i, k in enumerate(key) if k is Ellipsis]
+    if dots:
+        i = dots[0]
+        key = key[:i] + (slice(None),) * (len(shape) - len(key) + 1) + key[i + 1:]
+    key = key + (slice(None),) * (len(shape) - len(key))
+    rest = [i for i, k in enumerate(key) if not isinstance(k, Integral)]
+    arrays = [j for j, i in enumerate(rest) if is_array(key[i])]
+    batch = xp.broadcast_shapes(*(key[rest[j]].shape for j in arrays))
+    adjacent = arrays == list(range(arrays[0], arrays[-1] + 1))
+    slices = [j for j, i in enumerate(rest) if not is_array(key[i])]
+    start = sum(j < arrays[0] for j in slices) if adjacent else 0  # where batch goes
+    ndim = len(batch) + len(slices)
+    out = list(key)
+    for a, j in enumerate(slices):
+        axis = a if a < start else a + len(batch)
+        i = rest[j]
+        out[i] = xp.arange(*key[i].indices(shape[i])).reshape(
+            (1,) * axis + (-1,) + (1,) * (ndim - axis - 1)
+        )
+    for j in arrays:
+        i = rest[j]
+        out[i] = xp.broadcast_to(key[i], batch).reshape(
+            (1,) * start + batch + (1,) * (ndim - start - len(batch))
+        )
+    return tuple(out)

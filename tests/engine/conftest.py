@@ -443,6 +443,12 @@ OPS = [
     _op("lib.unsqueeze", lambda T, a: T.unsqueeze(a, 1), S23),
     _op("expand", lambda T, a: a.expand(4, 3), S3),
     _op("expand_keep", lambda T, a: a.expand(2, -1, 3), (2, 1, 3)),
+    # reshape of a non-contiguous input: a view when the memory allows, else a clone's
+    _op("reshape_alias", lambda T, a: a.t().reshape(3, 2, 1), S23),
+    _op("reshape_copy", lambda T, a: a.t().reshape(-1), S23),
+    _op("flatten_copy", lambda T, a: a.transpose(0, 2).flatten(), (2, 3, 4)),
+    _op("transpose_0d", lambda T, a: a.transpose(0, -1), ()),
+    _op("permute_dims_kw", lambda T, a: a.permute(dims=(1, 0)), S23),
     _op("cat_0", lambda T, a, b: T.cat([a, b]), S23, (1, 3)),
     _op("cat_1", lambda T, a, b: T.cat([a, b], dim=1), S23, (2, 2)),
     _op("cat_neg", lambda T, a, b, c: T.cat((a, b, c), -1), S3, (2,), (1,)),
@@ -465,6 +471,21 @@ OPS = [
     _op("index_tensor", lambda T, a: a[T.tensor([1, 1, 0])], S3),
     _op("index_mask", lambda T, a: a[a > 0], S23),
     _op("index_mask_rows", lambda T, a: a[a.sum(1) > 0], (4, 3)),
+    # ints go first (views), then index tensors: the indexed dim stays in place
+    _op("index_int_slice_list", lambda T, a: a[1, :, [0, 2, 2]], (2, 3, 4)),
+    _op("index_list_int", lambda T, a: a[[1, 0, 1], 2], (2, 3, 4)),
+    _op("index_none_list_int", lambda T, a: a[None, [1], 1], S23),
+    # a bool in a key is a new dim of size 1, masked (the engine read True as index 1)
+    _op("index_true_int", lambda T, a: a[True, 0], S23),
+    _op("index_false_int", lambda T, a: a[False, 1], S23),
+    _op("index_none_true", lambda T, a: a[None, True], S23),
+    _op("index_ellipsis_true", lambda T, a: a[..., True], S23),
+    _op("index_0d_bool_tensor", lambda T, a: a[T.tensor(True)], S23),
+    _op("index_tuple_in_key", lambda T, a: a[(0, 1),], S23),
+    # a key that selects everything is an alias
+    _op("index_ellipsis_alone", lambda T, a: a[...], S23),
+    _op("index_full_slices", lambda T, a: a[:, :], S23),
+    _op("index_empty_tuple", lambda T, a: a[()], ()),
     # --- comparisons: bool, no grad ------------------------------------------------------
     _op("eq", lambda T, a, b: a == b, S23, S3, domain="grid", broadcast=True, differentiable=False),
     _op("ne", lambda T, a, b: a != b, S23, S3, domain="grid", broadcast=True, differentiable=False),

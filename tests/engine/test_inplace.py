@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import engine
@@ -89,6 +90,8 @@ VIEWS = [
     ("squeeze_dims", lambda x: x.unsqueeze(0).squeeze((0, 2))),
     ("squeeze_no_dims", lambda x: x.squeeze(())),
     ("detach", lambda x: x.detach()),
+    ("reshape_alias", lambda x: x.t().reshape(3, 2)),  # non-contiguous, but viewable
+    ("alias", lambda x: x[...]),
 ]
 
 
@@ -321,3 +324,82 @@ def test_copy_and_fill_keep_infinities_out_of_the_result():
     z.copy_(w * 3)
     z.sum().backward()
     assert w.grad.tolist() == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("make", [lambda x: x.t().reshape(-1), lambda x: x.t().flatten()],
+                         ids=["reshape", "flatten"])
+def test_a_reshape_that_must_copy_is_not_a_view(make):
+    # the engine marked the copy a view: writing to it bumped the input's version and
+    # rewrote the input's history (CopySlices over memory it does not share)
+    x = engine.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    y = x * 1
+    z = make(y)
+    assert z._base is None and type(z.grad_fn).__name__ == "UnsafeViewBackward0"
+    z.mul_(2)
+    assert y._version == 0 and type(y.grad_fn).__name__ == "MulBackward0"
+    assert y.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    (y.sum() + z.sum()).backward()
+    assert x.grad.tolist() == [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]
+
+
+def test_flatten_with_nothing_to_merge_returns_the_tensor_itself():
+    x = engine.ones(2, 3)
+    assert x.flatten(1, -1) is x and engine.ones(3).flatten()._base is None
+
+
+def test_setitem_applies_the_ints_first():
+    # x[1, :, [0, 2]] is 3 x 2 in PyTorch (NumPy would make it 2 x 3)
+    x = engine.zeros(2, 3, 4)
+    x[1, :, [0, 2]] = engine.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    assert x[1].tolist() == [[1, 0, 2, 0], [3, 0, 4, 0], [5, 0, 6, 0]]
+    assert x[0].sum().item() == 0
+
+
+@pytest.mark.oracle
+def test_setitem_with_ints_and_index_tensors_matches_torch(torch):
+    import numpy as np
+
+    data = np.arange(3 * 4 * 5 * 6, dtype=float).reshape(3, 4, 5, 6)
+    full = slice(None)
+    for key in [(1, full, [0, 2]), (full, 1, [0, 1], full), (1, [0, 2], full, [1, 1]),
+                ([[0], [1]], full, 3, [0, 1, 2]), (Ellipsis, 1, [1, 0]),
+                (full, slice(1, 3), 0, [[1], [0]])]:
+        xt, xe = torch.tensor(data), engine.tensor(data)
+        shape = xt[key].shape
+        value = np.arange(float(np.prod(shape))).reshape(shape)
+        xt[key] = torch.tensor(value)
+        xe[key] = engine.tensor(value)
+        assert np.array_equal(xe.numpy(), xt.numpy()), key
+
+
+@pytest.mark.oracle
+def test_setitem_through_a_view_rewrites_the_base_history(torch):
+    """``y[0][1] = w`` writes into ``y`` through the view ``y[0]``: ``y``'s gradient must
+    then skip the overwritten element and ``w`` receive it (PyTorch's CopySlices)."""
+    grads = []
+    for lib in (engine, torch):
+        x = lib.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+        w = lib.tensor(5.0, requires_grad=True)
+        y = x * 2
+        view = y[0]
+        view[1] = w * 3
+        (y * y).sum().backward()
+        grads.append((x.grad.numpy(), float(w.grad)))
+    np.testing.assert_allclose(grads[0][0], grads[1][0])
+    assert grads[0][1] == grads[1][1] == 90.0
+
+
+@pytest.mark.oracle
+def test_contiguous_copies_a_non_contiguous_tensor(torch):
+    for lib in (engine, torch):
+        base = lib.ones(3, 4, requires_grad=True)
+        t = base.t()
+        c = t.contiguous()
+        assert not t.is_contiguous() and c.is_contiguous() and c is not t
+        assert type(c.grad_fn).__name__ == "CloneBackward0" if lib is torch else (
+            c.grad_fn.name() == "CloneBackward0")
+        with lib.no_grad():
+            c.zero_()
+        assert float(base.detach().sum()) == 12.0  # the copy's write did not reach it
+        already = lib.ones(3, 4)
+        assert already.contiguous() is already
