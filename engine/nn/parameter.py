@@ -34,6 +34,10 @@ class Parameter(Tensor):
         p._requires_grad, p.grad_fn, p._output_nr = False, None, 0
         if data._inference:
             p._inference = True
+        if requires_grad and not data.is_floating_point():  # PyTorch's _make_subclass text
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
         p.requires_grad_(requires_grad)
         return p
 

@@ -241,3 +241,114 @@ def test_dropout_functional_validates_p_and_is_identity_when_not_training():
     assert (F.dropout(x, 1.0).numpy() == 0).all()
     with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1, but got 1.5"):
         F.dropout(x, 1.5)
+
+
+# -- audit against torch 2.13: edge cases and argument checks ----------------------------
+@oracle
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0, 3), 1), ((0, 3), 0)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_of_empty_input_matches_torch(torch, name, shape, dim):
+    x = engine.zeros(shape, requires_grad=True)
+    out = getattr(F, name)(x, dim)
+    assert out.shape == getattr(torch, name)(torch.zeros(shape), dim).shape
+    out.sum().backward()
+    assert x.grad.shape == shape
+
+
+@oracle
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("options", [{}, {"weight": True}, {"label_smoothing": 0.2}])
+def test_ignored_rows_with_minus_inf_log_probabilities_add_zero(torch, options, reduction):
+    """A masked logit (-inf) in an ignored row once turned the loss into nan (0 * inf)."""
+    x = np.array([[-np.inf, 0.0, 1.0], [0.5, -1.0, 2.0], [1.0, -np.inf, -np.inf]])
+    y = np.array([-100, 2, -100])
+    w = np.array([0.5, 1.0, 2.0])
+
+    def run(lib, functional):
+        def fn(a, t):
+            args = dict(options, reduction=reduction)
+            if args.pop("weight", False):
+                args["weight"] = lib.tensor(w)
+            return functional.cross_entropy(a, t, **args)
+        return fn
+
+    out = check(torch, run(engine, F), run(torch, torch.nn.functional), [x], targets=[y])
+    assert np.isfinite(out.detach().numpy()).all()
+    check(torch, lambda a, t: F.nll_loss(a, t, reduction=reduction),
+          lambda a, t: torch.nn.functional.nll_loss(a, t, reduction=reduction),
+          [np.array([[-np.inf, 0.0], [0.0, -1.0]])], targets=[np.array([-100, 1])])
+
+
+@oracle
+def test_uint8_targets_are_class_indices(torch):
+    x, y = np.random.default_rng(12).normal(size=(3, 4)), np.array([0, 3, 1], "uint8")
+    for name in ("nll_loss", "cross_entropy"):
+        check(torch, getattr(F, name), getattr(torch.nn.functional, name), [x], targets=[y])
+
+
+LOSS_ERRORS = [
+    # target dtype: Long or Byte only; a floating target of another shape is class indices
+    "F.nll_loss(z(2, 3), z(2, dtype=I))",
+    "F.nll_loss(z(2, 3), z(2))",
+    "F.cross_entropy(z(2, 3), z(2, dtype=I))",
+    "F.cross_entropy(z(2, 3), z(2))",
+    "F.cross_entropy(z(2, 3), z(3, 2))",
+    "F.cross_entropy(z(2, 3), z(2, 3, dtype=L))",
+    "F.cross_entropy(T(1.0), T(0))",
+    # shapes: these once passed silently whenever the element counts agreed
+    "F.nll_loss(T(1.0), T(0))",
+    "F.nll_loss(z(2, 3), z(2, 1, dtype=L))",
+    "F.nll_loss(z(2, 3), T(0))",
+    "F.nll_loss(z(3), z(2, dtype=L))",
+    "F.nll_loss(z(2, 3, 4), z(4, 2, dtype=L))",
+    "F.nll_loss(z(2, 3, 4), z(2, 4, 1, dtype=L))",
+    "F.nll_loss(z(2, 3, 4, 5), z(2, 20, dtype=L))",
+    "F.nll_loss(z(2, 3, 4, 5), z(2, 4, 6, dtype=L))",
+    "F.cross_entropy(z(2, 3, 4), z(2, 8, dtype=L))",
+    # weights: one per class, of the input's dtype
+    "F.nll_loss(z(2, 3), z(2, dtype=L), weight=o(2))",
+    "F.nll_loss(z(2, 3), z(2, dtype=L), weight=o(1, 3))",
+    "F.nll_loss(z(2, 3, 4), z(2, 4, dtype=L), weight=o(2))",
+    "F.nll_loss(z(2, 3), z(2, dtype=L), weight=o(3, dtype=D))",
+    "F.cross_entropy(z(2, 3), z(2, dtype=L), weight=o(2), label_smoothing=0.1)",
+    "F.cross_entropy(z(2, 3), z(2, 3), weight=o(2))",
+    # label_smoothing out of range, and integer input to the softmax family
+    "F.cross_entropy(z(2, 3), z(2, dtype=L), label_smoothing=1.5)",
+    "F.cross_entropy(z(2, 3), z(2, 3), label_smoothing=2.0)",
+    "F.cross_entropy(z(2, 3, dtype=L), z(2, dtype=L))",
+    "F.softmax(z(2, 3, dtype=L), 1)",
+    "F.softmax(z(2, 3, dtype=L), 0)",
+    "F.softmax(z(2, 3, dtype=L), 2)",
+    "F.log_softmax(T([True]), 0)",
+    # linear with a bias: PyTorch's addmm refuses mixed dtypes rather than promoting
+    "F.linear(o(2, 3, dtype=D), o(4, 3), o(4))",
+    "F.linear(o(3), o(4, 3), o(4, dtype=D))",
+    "F.linear(o(5, 2, 3, dtype=D), o(4, 3, dtype=D), o(4))",
+]
+
+
+@oracle
+@pytest.mark.parametrize("call", LOSS_ERRORS)
+def test_argument_errors_match_torch(torch, call):
+    def message(lib):
+        env = {"F": lib.nn.functional, "z": lib.zeros, "o": lib.ones, "T": lib.tensor,
+               "L": lib.int64, "I": lib.int32, "D": lib.float64}
+        with pytest.raises(Exception) as err:
+            eval(call, env)
+        return type(err.value), str(err.value)
+
+    assert message(engine) == message(torch)
+
+
+@oracle
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+@pytest.mark.parametrize("x_shape, y_shape", [((3,), (1,)), ((2, 3, 2, 2), (2, 2, 2)),
+                                              ((2, 3, 2, 1, 2), (2, 2, 1, 2))])
+def test_loss_results_where_torch_accepts_odd_shapes(torch, x_shape, y_shape, reduction):
+    """Unbatched input with a one-element target (forward only: torch's own backward refuses
+    that shape), spatial losses of 4 and 5 dimensions."""
+    rng = np.random.default_rng(13)
+    x, y = rng.normal(size=x_shape), rng.integers(0, 3, size=y_shape)
+    check(torch, lambda a, t: F.nll_loss(a, t, reduction=reduction),
+          lambda a, t: torch.nn.functional.nll_loss(a, t, reduction=reduction),
+          [x], targets=[y], grad=x.ndim > 1)

@@ -61,9 +61,14 @@ def test_parameter_is_a_leaf_that_requires_grad_and_shares_memory():
     assert p.grad.tolist() == [[2.0] * 3] * 2
 
 
-def test_parameter_of_integers_cannot_require_grad():
-    with pytest.raises(RuntimeError, match="floating point"):
-        nn.Parameter(engine.tensor([1, 2]))
+@oracle
+def test_parameter_of_integers_cannot_require_grad(torch):
+    for values in ([1, 2], [True]):
+        with pytest.raises(RuntimeError) as ours:
+            nn.Parameter(engine.tensor(values))
+        with pytest.raises(RuntimeError) as theirs:
+            torch.nn.Parameter(torch.tensor(values))
+        assert str(ours.value) == str(theirs.value)  # _make_subclass's text, not requires_grad_'s
     assert not nn.Parameter(engine.tensor([1, 2]), requires_grad=False).requires_grad
 
 
@@ -330,6 +335,15 @@ def test_sequential_indexing_and_module_list():
     holder = nn.Module()
     holder.layers = layers
     assert len(list(holder.parameters())) == 8
+
+
+@oracle
+def test_module_list_extend_needs_an_iterable(torch):
+    with pytest.raises(TypeError) as ours:
+        nn.ModuleList().extend(nn.ReLU())
+    with pytest.raises(TypeError) as theirs:
+        torch.nn.ModuleList().extend(torch.nn.ReLU())
+    assert str(ours.value) == str(theirs.value)
 
 
 # -- Linear ------------------------------------------------------------------------------
