@@ -6,6 +6,8 @@ graph are kept: 1-D·1-D is ``Dot``, 2-D·2-D ``Mm``, 2-D·1-D ``Mv``, batched `
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import ArrayFunction
 from . import dual
 from .movement import UnsafeView
@@ -118,6 +120,7 @@ def matmul(a, b):
         return Mv.apply(a, b)
     if da == 1 and db == 2:
         return SqueezeMatmul.apply(Mm.apply(a.unsqueeze(0), b), 0)
+    _check_batched(a.shape, b.shape)
     out_shape = None
     if da == 1:
         a = a.unsqueeze(0)
@@ -132,6 +135,34 @@ def matmul(a, b):
     elif out_shape == "drop-1":
         shape = shape[:-1]
     return UnsafeView.apply(y, tuple(shape))
+
+
+def _check_batched(sa, sb):
+    """PyTorch's errors for a batched product, which follow how it computes one: an operand
+    of 3+ dims times a matrix or vector is folded into one ``mm``/``mv``; otherwise the batch
+    dims are broadcast, then the products checked batch by batch."""
+    k = sa[-1]
+    if len(sa) >= 3 and len(sb) <= 2:
+        if sb[0] != k:
+            rows = math.prod(sa[:-1])
+            if len(sb) == 2:
+                raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
+                                   f"{sb[0]}x{sb[1]})")
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k}), vec "
+                               f"({sb[0]})")
+        return
+    ba, bb = sa[:-2], sb[:-2]
+    ndim = max(len(ba), len(bb))
+    ba, bb = (1,) * (ndim - len(ba)) + ba, (1,) * (ndim - len(bb)) + bb
+    for dim, (x, y) in enumerate(zip(ba, bb)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
+                               f"({y}) at non-singleton dimension {dim}")
+    k2 = sb[-2] if len(sb) >= 2 else sb[0]
+    if k2 != k:
+        batch = math.prod(max(x, y) for x, y in zip(ba, bb))
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{batch}, {k}] but got: [{batch}, {k2}].")
 
 
 from .movement import SqueezeDim  # noqa: E402
