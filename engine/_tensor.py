@@ -490,7 +490,7 @@ class Tensor(TensorOps):
     def _rebase_view_base(self, new_view):
         """An in-place op through a view also rewrites its base's history (PyTorch's
         ``CopySlices``): the base becomes "the old base with the view's region replaced"."""
-        from .ops.movement import IndexPut
+        from .ops.indexing import IndexPut
 
         base = self._base
         key = _region_of(base._data, self._data)
@@ -608,7 +608,7 @@ class Tensor(TensorOps):
         return self.div_(other)
 
     def __setitem__(self, key, value):
-        from .ops.movement import IndexPut, normalize_setitem_key
+        from .ops.indexing import IndexPut, normalize_setitem_key
 
         key = normalize_setitem_key(key, self)
         raw = value._data if isinstance(value, Tensor) else value

@@ -11,17 +11,19 @@ from numbers import Number
 
 from . import backend
 
-U = B = R = M = L = C = None  # engine.ops.unary, binary, reduce, movement, linalg, conversion
+U = B = R = M = I = L = C = None  # engine.ops: unary, binary, reduce, movement, indexing,
+#                                   linalg, conversion
 
 
 Tensor = tensor = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, M, L, C, Tensor, tensor
+    global U, B, R, M, I, L, C, Tensor, tensor
     from ._tensor import Tensor, tensor
     from .ops import binary as B
     from .ops import conversion as C
+    from .ops import indexing as I
     from .ops import linalg as L
     from .ops import movement as M
     from .ops import reduce as R
@@ -484,7 +486,7 @@ class TensorOps:
         return M.Permute.apply(self, dims)
 
     def __getitem__(self, key):
-        return M.getitem(self, key)
+        return I.getitem(self, key)
 
     def split(self, split_size, dim=0):
         if self.ndim == 0:
@@ -520,7 +522,7 @@ class TensorOps:
         out, start = [], 0
         lead = (slice(None),) * d
         for n in sizes:
-            out.append(M.Slice.apply(self, lead + (slice(start, start + n), Ellipsis)))
+            out.append(I.Slice.apply(self, lead + (slice(start, start + n), Ellipsis)))
             start += n
         return tuple(out)
 
@@ -539,4 +541,4 @@ class TensorOps:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         d = M.wrap_dim(dim, self.ndim)
         lead = (slice(None),) * d
-        return tuple(M.Select.apply(self, lead + (i, Ellipsis)) for i in range(self.shape[d]))
+        return tuple(I.Select.apply(self, lead + (i, Ellipsis)) for i in range(self.shape[d]))

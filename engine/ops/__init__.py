@@ -1,4 +1,5 @@
 """The built-in differentiable ops, one family per module (each reads like a derivative
-table): ``unary``, ``binary``, ``reduce``, ``movement``, ``linalg``, ``conversion``."""
+table): ``unary``, ``binary``, ``reduce``, ``movement``, ``indexing``, ``linalg``,
+``conversion``."""
 
-from . import binary, conversion, linalg, movement, reduce, unary  # noqa: F401
+from . import binary, conversion, indexing, linalg, movement, reduce, unary  # noqa: F401

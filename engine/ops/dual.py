@@ -99,7 +99,7 @@ def clone(g):
 def scatter(g, shape, key, accumulate):
     """``g`` placed at ``key`` in zeros of ``shape`` (summed at repeated indices)."""
     if isinstance(g, Tensor):
-        from .movement import ScatterGrad
+        from .indexing import ScatterGrad
 
         return ScatterGrad.apply(g, shape, key, accumulate)
     return _scatter_array(g, shape, key, accumulate)
