@@ -24,6 +24,24 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
+def _split_names(group):
+    """``model.named_parameters()`` given as params (PyTorch 2.6+): the names go to the
+    group's ``param_names``, the tensors to its ``params``."""
+    named = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+             for p in group["params"]]
+    if not any(named):
+        return
+    if not all(named):
+        raise ValueError("all optimizer params should be with/without names. Some param "
+                         "names are missing")
+    names = [name for name, _ in group["params"]]
+    group["params"] = [p for _, p in group["params"]]
+    # PyTorch's key order: params, param_names, then the hyperparameters
+    rest = {k: group.pop(k) for k in list(group) if k != "params"}
+    group["param_names"] = names
+    group.update(rest)
+
+
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``, ``params`` an iterable of tensors or of
     dicts (parameter groups, each with its own hyperparameters)."""
@@ -58,6 +76,7 @@ class Optimizer:
             )
         else:
             param_group["params"] = list(params)
+        _split_names(param_group)
         for p in param_group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(
@@ -66,6 +85,11 @@ class Optimizer:
                 )
             if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
+        if self.param_groups and (
+                ("param_names" in self.param_groups[0]) != ("param_names" in param_group)):
+            which = "with" if "param_names" in param_group else "without"
+            raise ValueError("all optimizer param groups should be with/without names. cannot "
+                             f"add param group {which} names to the optimizer")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
                 raise ValueError(

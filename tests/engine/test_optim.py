@@ -120,6 +120,27 @@ def test_param_groups_with_their_own_hyperparameters(torch):
 
 
 @oracle
+def test_named_parameters_as_params(torch):
+    """``SGD(model.named_parameters())`` (PyTorch 2.6+): the same steps, the names kept in
+    each group's ``param_names`` and in the state_dict, in PyTorch's key order."""
+    ours, theirs, data_e, data_t = models(torch)
+    opt_e = optim.SGD(ours.named_parameters(), lr=0.1, momentum=0.9)
+    opt_t = torch.optim.SGD(theirs.named_parameters(), lr=0.1, momentum=0.9)
+    for _ in range(3):
+        step_both(torch, ours, theirs, opt_e, opt_t, data_e, data_t)
+    assert_same_params(ours, theirs)
+    group_e, group_t = opt_e.param_groups[0], opt_t.param_groups[0]
+    assert group_e["param_names"] == group_t["param_names"] == ["0.weight", "0.bias",
+                                                                "2.weight", "2.bias"]
+    assert list(group_e)[:3] == list(group_t)[:3] == ["params", "param_names", "lr"]
+    saved_e, saved_t = opt_e.state_dict(), opt_t.state_dict()
+    assert saved_e["param_groups"][0]["param_names"] == saved_t["param_groups"][0]["param_names"]
+    groups = optim.Adam([{"params": [("a", ours[0].weight)]},
+                         {"params": [("b", ours[2].bias)], "lr": 0.2}], lr=0.1).param_groups
+    assert [g["param_names"] for g in groups] == [["a"], ["b"]]
+
+
+@oracle
 def test_add_param_group_matches_torch(torch):
     ours, theirs, data_e, data_t = models(torch)
     opt_e = optim.Adam(ours[0].parameters(), lr=0.01)
@@ -243,6 +264,12 @@ def test_sgd_converges_on_a_quadratic_like_the_closed_form():
     lambda o, p: o.SGD([p[0] * 2], lr=0.1),
     lambda o, p: o.SGD([{"params": [p[0]]}, {"params": [p[0]]}], lr=0.1),
     lambda o, p: o.SGD([p[0]]).add_param_group([p[0]]),
+    lambda o, p: o.SGD([("w", p[0]), p[0] * 1], lr=0.1),
+    lambda o, p: o.SGD([("w", p[0])], lr=0.1).add_param_group({"params": [p[0] * 1]}),
+    lambda o, p: o.SGD([("w", p[0])], lr=0.1).add_param_group(
+        {"params": [p[0].detach().requires_grad_()]}),
+    lambda o, p: o.SGD([p[0]], lr=0.1).add_param_group(
+        {"params": [("w", p[0].detach().requires_grad_())]}),
 ])
 def test_errors_match_torch(torch, build):
     def message(lib):
