@@ -8,6 +8,7 @@ themselves live in ``engine.ops``; the methods here only route to them.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy
@@ -63,6 +64,76 @@ _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place
 _VIEW_INPLACE = (
     "a view of a leaf Variable that requires grad is being used in an in-place operation."
 )
+_SEVERAL_VIEWS = (
+    " This view is the output of a function that returns multiple views. Such functions do "
+    "not allow the output views to be modified inplace. You should replace the inplace "
+    "operation by an out-of-place one."
+)
+_NO_GRAD_VIEW = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled."
+)
+_NO_GRAD_VIEW_HINT = (
+    " Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block "
+    "(if you don't want the inplace to be tracked) or both outside (if you want the inplace "
+    "to be tracked)."
+)
+
+
+def _check_several_views(view, key=None):
+    """PyTorch refuses a recorded in-place op on an output of a function returning several
+    views (split, chunk, unbind), or on a view of one, and on one made under no_grad."""
+    kind, node = view._several_views, view.grad_fn
+    while kind is None and node is not None:  # a view of such an output is one too
+        cls = getattr(node, "_forward_cls", None)
+        if cls is None or not cls._is_view:
+            return
+        if getattr(cls, "_several_views", False):  # engine.ops.movement._Views
+            kind = "several"
+        edge = node._edges[0]
+        node = edge[0] if edge is not None else None
+    if kind is None:
+        return
+    # x[key] = v writes into the view x[basic part of key], made by that op
+    sub = _setitem_view(view, key) if key is not None else None
+    if view.grad_fn is not None:
+        name = sub or re.sub(r"Backward\d*$", "", view.grad_fn.name())
+        head = (f"Output {0 if sub else view._output_nr} of {name} is a view and is being "
+                "modified inplace.")
+    elif sub is not None and kind == "no_grad":
+        head = (f"Output 0 of {sub} is a view of a view which was created in no_grad mode and "
+                "is being modified inplace with grad mode enabled.")
+    else:
+        head = _NO_GRAD_VIEW
+    raise RuntimeError(head + (_SEVERAL_VIEWS if kind == "several" else _NO_GRAD_VIEW_HINT))
+
+
+def _setitem_view(view, key):
+    """The name of the last view PyTorch makes for ``view[key] = v`` (the key's select,
+    slice or unsqueeze: it writes into that), or None when it writes into ``view`` itself."""
+    from numbers import Integral
+
+    parts = key  # a tuple
+    used = sum(1 for k in parts if k is not None and k is not Ellipsis and type(k) is not bool)
+    name, dim = None, 0
+    for k in parts:
+        if k is Ellipsis:
+            dim += view.ndim - used
+        elif k is None or k is True:
+            name = "Unsqueeze"
+        else:
+            if isinstance(k, slice):
+                size = view.shape[dim] if dim < view.ndim else 0
+                if k.start not in (None, 0) or k.step not in (None, 1) or (
+                        k.stop is not None and k.stop < size):
+                    name = "Slice"  # PyTorch skips a slice that takes the whole dim
+            elif isinstance(k, Integral) or (
+                    isinstance(k, Tensor) and k.ndim == 0 and k._data.dtype.kind in "iu"):
+                name = "Select"
+            dim += 1
+    return name
+
+
 _INFERENCE_REQUIRES_GRAD = (
     "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
 )
@@ -81,6 +152,7 @@ class Tensor(TensorOps):
     _retains_grad = False
     _hooks = None
     _inference = False
+    _several_views = None  # an output of split/unbind: "several", or "no_grad" (made so)
     name = None  # a name for graph pictures
     __array_priority__ = 1000  # NumPy defers `array * tensor` to Tensor.__rmul__
     __hash__ = object.__hash__
@@ -438,8 +510,8 @@ class Tensor(TensorOps):
         if not self._inference:
             self._vc[0] += 1
 
-    def _check_inplace(self):
-        """PyTorch's checks before an in-place op on this tensor."""
+    def _check_inplace(self, *operands, key=None):
+        """PyTorch's checks before an in-place op on this tensor (with ``operands``)."""
         if self._inference and not _state.inference:
             raise RuntimeError(
                 "Inplace update to inference tensor outside InferenceMode is not allowed.You "
@@ -447,9 +519,12 @@ class Tensor(TensorOps):
                 "https://github.com/pytorch/rfcs/pull/17 for more details."
             )
         if _state.enabled:
+            base = self._base
+            if base is not None and (self._requires_grad or base._requires_grad or any(
+                    isinstance(o, Tensor) and o._requires_grad for o in operands)):
+                _check_several_views(self, key)  # recorded: PyTorch's check of its origin
             if self.grad_fn is None and self._requires_grad:
                 raise RuntimeError(_LEAF_INPLACE)
-            base = self._base
             if base is not None and base.grad_fn is None and base._requires_grad:
                 raise RuntimeError(_VIEW_INPLACE)
 
@@ -459,7 +534,7 @@ class Tensor(TensorOps):
         When the graph is recorded, the node of the out-of-place result becomes this
         tensor's ``grad_fn`` (its history is rebased), as PyTorch does.
         """
-        self._check_inplace()
+        self._check_inplace(*args)
         record = _state.enabled and (
             self._requires_grad
             or any(isinstance(a, Tensor) and a._requires_grad for a in args)
@@ -610,11 +685,11 @@ class Tensor(TensorOps):
     def __setitem__(self, key, value):
         from .ops.indexing import IndexPut, normalize_setitem_key
 
-        key = normalize_setitem_key(key, self)
+        given, key = key, normalize_setitem_key(key, self)
         raw = value._data if isinstance(value, Tensor) else value
         if type(raw) is not type(self._data) and backend.is_array(raw):
             raw = backend.to_device(raw, self.device)  # x[i] = v copies v over, as copy_ does
-        self._check_inplace()
+        self._check_inplace(value, key=given if type(given) is tuple else (given,))
         if _state.enabled and (
             self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
         ):

@@ -519,12 +519,9 @@ class TensorOps:
                     f"tensor's size at dimension {d}), but got split_sizes="
                     f"[{', '.join(map(str, sizes))}]"
                 )
-        out, start = [], 0
-        lead = (slice(None),) * d
-        for n in sizes:
-            out.append(I.Slice.apply(self, lead + (slice(start, start + n), Ellipsis)))
-            start += n
-        return tuple(out)
+        # One node for every piece, as PyTorch records it (SplitBackward0 for a size)
+        op = M.Split if isinstance(split_size, int) else M.SplitWithSizes
+        return op.apply(self, d, tuple(sizes))
 
     def chunk(self, chunks, dim=0):
         if self.ndim == 0:
@@ -539,6 +536,4 @@ class TensorOps:
     def unbind(self, dim=0):
         if self.ndim == 0:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-        d = M.wrap_dim(dim, self.ndim)
-        lead = (slice(None),) * d
-        return tuple(I.Select.apply(self, lead + (i, Ellipsis)) for i in range(self.shape[d]))
+        return M.Unbind.apply(self, M.wrap_dim(dim, self.ndim))

@@ -1,15 +1,19 @@
 """Ops that move, reshape or join elements, with their derivatives (indexing is in
 ``indexing``).
 
-Views (reshape, transpose, permute, squeeze, unsqueeze, expand) share their input's data and
-version counter, as in PyTorch. The backward of a view is the inverse movement.
+Views (reshape, transpose, permute, squeeze, unsqueeze, expand; split and unbind, several
+views made by one node) share their input's data and version counter, as in PyTorch. The
+backward of a view is the inverse movement.
 """
 
 from __future__ import annotations
 
+import itertools
 import operator
 
-from ..autograd.function import ArrayFunction
+from .._tensor import Tensor
+from ..autograd.function import ArrayFunction, _as_view
+from ..autograd.grad_mode import _state
 from ..backend import array_module
 from ..dtypes import result_type
 from . import dual
@@ -328,6 +332,74 @@ class Stack(ArrayFunction):
     def backward(ctx, g):
         lead = (slice(None),) * ctx.dim
         return (None,) + tuple(g[lead + (i,)] for i in range(ctx.count))
+
+
+class _Views(_View):
+    """Several views of one input made by ONE node with an output per view (PyTorch's split,
+    split_with_sizes, unbind). The views must not be modified in place (``_several_views``,
+    checked by ``Tensor._check_inplace``); the backward joins the outputs' gradients, zeros
+    for those that got none."""
+
+    _several_views = True
+
+    @classmethod
+    def apply(cls, *args):
+        outs = super().apply(*args)
+        kind = "several" if _state.enabled else None if _state.inference else "no_grad"
+        for out in outs:
+            if out._base is None:  # unrecorded: the fast path made plain tensors
+                _as_view(out, args[0])
+            out._several_views = kind
+        return outs
+
+    @classmethod
+    def _joined(cls, ctx, grads):
+        first = next((g for g in grads if g is not None), None)
+        if isinstance(first, Tensor):  # the backward pass is recorded
+            from ..creation import zeros
+
+            parts = [g if g is not None else zeros(m[0], dtype=first.dtype, device=first.device)
+                     for g, m in zip(grads, ctx._outputs_meta)]
+            return cls._join.apply(ctx.dim, *parts)
+        xp = array_module(first)
+        parts = [g if g is not None else xp.zeros(m[0], first.dtype)
+                 for g, m in zip(grads, ctx._outputs_meta)]
+        return getattr(xp, cls._join_name)(parts, axis=ctx.dim)
+
+
+class Split(_Views):
+    """``split(n)`` and ``chunk``: pieces of ``sizes`` along ``dim``."""
+
+    node_name = "SplitBackward0"
+    _join, _join_name = Cat, "concatenate"
+
+    @staticmethod
+    def forward(ctx, a, dim, sizes):
+        ctx.dim, lead = dim, (slice(None),) * dim
+        ends = list(itertools.accumulate(sizes, initial=0))
+        return tuple(a[lead + (slice(i, j), Ellipsis)] for i, j in zip(ends, ends[1:]))
+
+    @classmethod
+    def backward(cls, ctx, *grads):
+        return cls._joined(ctx, grads), None, None
+
+
+class SplitWithSizes(Split):
+    node_name = "SplitWithSizesBackward0"
+
+
+class Unbind(_Views):
+    node_name = "UnbindBackward0"
+    _join, _join_name = Stack, "stack"
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim, lead = dim, (slice(None),) * dim
+        return tuple(a[lead + (i, Ellipsis)] for i in range(a.shape[dim]))
+
+    @classmethod
+    def backward(cls, ctx, *grads):
+        return cls._joined(ctx, grads), None
 
 
 def _promoted(arrays):

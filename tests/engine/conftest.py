@@ -455,6 +455,17 @@ OPS = [
     _op("stack_0", lambda T, a, b: T.stack([a, b]), S23, S23),
     _op("stack_1", lambda T, a, b: T.stack([a, b], dim=1), S23, S23),
     _op("stack_3", lambda T, a, b, c: T.stack((a, b, c), -1), S3, S3, S3),
+    # split, chunk, unbind: one node for all the pieces; a row takes some (the others get
+    # zero gradients) or joins them all
+    _op("split_out1", lambda T, a: a.split(2)[1], (5, 3)),
+    _op("split_sizes_dim1", lambda T, a: a.split([1, 3], 1)[0], (2, 4)),
+    _op("split_one_piece", lambda T, a: a.split(4, -1)[0], S23),
+    _op("lib.split_joined", lambda T, a: T.cat(T.split(a, 2)[::-1]), (5, 3)),
+    _op("chunk_uneven_last", lambda T, a: a.chunk(2, -1)[-1], (2, 5)),
+    _op("chunk_two_pieces", lambda T, a: (lambda y: y[0] * y[2])(a.chunk(3)), (6,)),
+    _op("lib.chunk_one", lambda T, a: T.chunk(a, 1)[0], S23),
+    _op("unbind_neg", lambda T, a: a.unbind(-1)[2], S34),
+    _op("lib.unbind_joined", lambda T, a: T.stack(T.unbind(a, 1)[::-1]), S34),
     # --- indexing -----------------------------------------------------------------------
     _op("index_int", lambda T, a: a[0], S23),
     _op("index_neg", lambda T, a: a[-1], S23),
