@@ -62,8 +62,7 @@ _NULL_CTX = _NullContext()
 
 
 def _null_ctx(count):
-    if count <= 8:
-        return _NULL_CTX
+    """A null ctx for an op of more than 8 inputs."""
     ctx = _NullContext()
     ctx.needs_input_grad = (False,) * count
     return ctx
@@ -288,10 +287,17 @@ class Function(metaclass=FunctionMeta):
                 out = cls.forward(node, *args)
             return _finish(cls, node, args, out, record)
         if not record:  # the fast path: no node, no bookkeeping
-            raw = [a._data if isinstance(a, Tensor) else a for a in args]
             try:
-                out = cls.forward(_null_ctx(len(raw)), *raw)
+                if len(args) == 2:  # binary ops without a list
+                    a, b = args
+                    out = cls.forward(_NULL_CTX, a._data if isinstance(a, Tensor) else a,
+                                      b._data if isinstance(b, Tensor) else b)
+                else:
+                    raw = [a._data if isinstance(a, Tensor) else a for a in args]
+                    out = cls.forward(_NULL_CTX if len(raw) <= 8 else _null_ctx(len(raw)),
+                                      *raw)
             except (TypeError, ValueError) as exc:  # e.g. CuPy refuses NumPy operands
+                raw = [a._data if isinstance(a, Tensor) else a for a in args]
                 return _forward_failed(cls, args, raw, exc)
             if type(out) is tuple:
                 return tuple([make_tensor(o) for o in out])
