@@ -683,7 +683,7 @@ class Tensor(TensorOps):
         return self.div_(other)
 
     def __setitem__(self, key, value):
-        from .ops.indexing import IndexPut, normalize_setitem_key
+        from .ops.indexing import normalize_setitem_key, put_op, setitem_error
 
         given, key = key, normalize_setitem_key(key, self)
         raw = value._data if isinstance(value, Tensor) else value
@@ -696,13 +696,20 @@ class Tensor(TensorOps):
             old = make_tensor(self._data.copy(), self._requires_grad, self.grad_fn,
                               self._output_nr)
             value = value if isinstance(value, Tensor) else tensor(raw, dtype=self.dtype)
-            result = IndexPut.apply(old, key, value.to(self.dtype, self.device))
+            try:
+                result = put_op(key).apply(old, key, value.to(self.dtype, self.device))
+            except (IndexError, ValueError) as exc:
+                raise setitem_error(exc, self._data, key, value.shape, self.dtype._legacy) from None
             if self._base is not None:  # writing through a view rewrites its base's history
                 self._rebase_view_base(result)
             self._data[...] = result._data
             self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, 0, True
         else:
-            self._data[key] = raw
+            try:
+                self._data[key] = raw
+            except (IndexError, ValueError) as exc:
+                raise setitem_error(exc, self._data, key, getattr(raw, "shape", ()),
+                                    self.dtype._legacy) from None
         self._bump()
 
 

@@ -231,6 +231,46 @@ def getitem(tensor, key):
     return out if applied else Alias.apply(out)
 
 
+class IndexPutAdvanced(IndexPut):
+    """``x[index tensors or masks] = value``: PyTorch names this write's node
+    ``IndexPutBackward0`` (a write through ints and slices is ``CopySlices``)."""
+
+    node_name = "IndexPutBackward0"
+
+
+def put_op(key):
+    """The op that records ``x[key] = value`` for a normalized key."""
+    return IndexPutAdvanced if any(is_array(k) for k in key) else IndexPut
+
+
+def setitem_error(exc, data, key, value_shape, legacy):
+    """NumPy's error for ``x[key] = value`` in PyTorch's words (its messages follow how it
+    writes: an index_put for index tensors, else an expand of the value to the region)."""
+    if isinstance(exc, IndexError):
+        return _torch_index_error(exc)
+    if "broadcast" not in str(exc):
+        return exc
+    target, given = data[key].shape, tuple(value_shape)
+    if any(is_array(k) for k in key):
+        return RuntimeError(f"shape mismatch: value tensor of shape {_dims_text(given)} cannot "
+                            f"be broadcast to indexing result of shape {_dims_text(target)}")
+    while len(given) > len(target) and given[0] == 1:  # leading 1s are dropped
+        given = given[1:]
+    if len(given) > len(target):
+        return RuntimeError(
+            f"expand(engine.{legacy}{{{_dims_text(given)}}}, size={_dims_text(target)}): the "
+            f"number of sizes provided ({len(target)}) must be greater or equal to the number "
+            f"of dimensions in the tensor ({len(given)})")
+    lead = len(target) - len(given)
+    for i in reversed(range(len(given))):
+        if given[i] not in (1, target[lead + i]):
+            return RuntimeError(
+                f"The expanded size of the tensor ({target[lead + i]}) must match the existing "
+                f"size ({given[i]}) at non-singleton dimension {lead + i}.  Target sizes: "
+                f"{_dims_text(target)}.  Tensor sizes: {_dims_text(given)}")
+    return exc
+
+
 def normalize_setitem_key(key, tensor=None):
     key = key if isinstance(key, tuple) else (key,)
     key = tuple(_raw(k) for k in key)

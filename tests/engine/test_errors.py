@@ -198,6 +198,25 @@ ERRORS = [
     ("matmul_batch_dims_differ", lambda T: T.ones(2, 5, 2, 3) @ T.ones(3, 3, 2), RuntimeError,
      "The size of tensor a (5) must match the size of tensor b (3) at non-singleton dimension 1",
      "exact"),
+    ("setitem_out_of_bounds", lambda T: T.ones(3, 4).__setitem__(5, 1.0), IndexError,
+     "index 5 is out of bounds for dimension 0 with size 3", "exact"),
+    ("setitem_list_out_of_bounds", lambda T: T.ones(3, 4).__setitem__([0, 5], 1.0), IndexError,
+     "index 5 is out of bounds for dimension 0 with size 3", "exact"),
+    ("setitem_value_size", lambda T: T.ones(3, 4).__setitem__(0, T.ones(3)), RuntimeError,
+     "The expanded size of the tensor (4) must match the existing size (3) at non-singleton "
+     "dimension 0.  Target sizes: [4].  Tensor sizes: [3]", "exact"),
+    ("setitem_value_size_recorded",
+     lambda T: (T.ones(3, 4, requires_grad=True) * 1).__setitem__(
+         (slice(0, 2), slice(1, 3)), T.ones(2, 3, requires_grad=True)), RuntimeError,
+     "The expanded size of the tensor (2) must match the existing size (3) at non-singleton "
+     "dimension 1.  Target sizes: [2, 2].  Tensor sizes: [2, 3]", "exact"),
+    ("setitem_value_more_dims", lambda T: T.ones(3, 4).__setitem__(0, T.ones(2, 4)),
+     RuntimeError, "expand(engine.FloatTensor{[2, 4]}, size=[4]): the number of sizes "
+     "provided (1) must be greater or equal to the number of dimensions in the tensor (2)",
+     "exact, library named"),
+    ("setitem_index_value_shape", lambda T: T.ones(3, 4).__setitem__([0, 1], T.ones(3)),
+     RuntimeError, "shape mismatch: value tensor of shape [3] cannot be broadcast to indexing "
+     "result of shape [2, 4]", "exact"),
     ("stack_negative_dim_out_of_range", lambda T: T.stack([T.ones(2, 3)] * 2, -4), IndexError,
      "Dimension out of range (expected to be in range of [-3, 2], but got -4)", "exact"),
 ]
@@ -209,6 +228,8 @@ def _check(err, exc_type, key, how):
     expected = MSG.get(key, key)  # a key of MSG, or the text itself
     if how == "exact":
         assert text == expected
+    elif how == "exact, library named":  # the text names the library's own tensor type
+        assert text.replace("torch.", "engine.") == expected
     elif how == "head":
         assert text.partition(":")[0] == expected
         assert "is at version 1; expected version 0 instead" in text.partition(":")[2]

@@ -403,3 +403,21 @@ def test_contiguous_copies_a_non_contiguous_tensor(torch):
         assert float(base.detach().sum()) == 12.0  # the copy's write did not reach it
         already = lib.ones(3, 4)
         assert already.contiguous() is already
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("key", [0, (1, 2), slice(0, 2), [0, 2], "mask"])
+def test_setitem_node_names_match_torch(torch, key):
+    """A write through ints and slices is CopySlices; through index tensors or a mask,
+    IndexPutBackward0. Values and gradients agree too."""
+    names, grads = [], []
+    for lib in (engine, torch):
+        x = lib.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+        y = x * 2
+        k = lib.tensor([True, False, True]) if key == "mask" else key
+        y[k] = 0.5
+        names.append(type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name())
+        (y * y).sum().backward()
+        grads.append(x.grad.numpy())
+    assert names[0] == names[1]
+    np.testing.assert_allclose(grads[0], grads[1])
