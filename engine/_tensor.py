@@ -342,6 +342,7 @@ class Tensor(TensorOps):
             grads[nr] = new
             return tuple(grads)
 
+        prehook.tensor_hook = True  # autograd.grad runs it for a captured input (as PyTorch)
         return self.grad_fn.register_prehook(prehook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

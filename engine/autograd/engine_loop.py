@@ -298,13 +298,36 @@ def accumulate_grad(leaf, grad):
 _ENGINE_ACCUMULATE_GRAD = accumulate_grad
 
 
+def _leaf_hooked(tensor, grad, raw):
+    """``grad`` after the leaf's tensor hooks, and whether one replaced it."""
+    replaced = False
+    for hook in list(tensor._hooks.values()):
+        result = hook(_wrap(grad) if raw else grad)
+        if result is not None:
+            grad, replaced = (_unwrap(result) if raw else result), True
+    return grad, replaced
+
+
+def _tensor_hooked(node, grads, raw):
+    """The gradients after the hooks of the tensors they belong to: what ``autograd.grad``
+    captures for an input whose node does not run (PyTorch runs a tensor's hooks then; a
+    node's own pre-hooks only when it runs)."""
+    if type(node) is AccumulateGrad:
+        if node.variable._hooks:
+            return [_leaf_hooked(node.variable, grads[0], raw)[0]]
+        return grads
+    if node._pre_hooks:
+        hooks = {k: h for k, h in node._pre_hooks.items() if getattr(h, "tensor_hook", False)}
+        if hooks:
+            return _run_hooks_on(grads, hooks, raw)
+    return grads
+
+
 def accumulate_into_leaf(tensor, grad, raw=False, shared=()):
     if tensor._hooks:
-        for hook in list(tensor._hooks.values()):
-            result = hook(_wrap(grad) if raw else grad)
-            if result is not None:
-                grad = _unwrap(result) if raw else result
-                shared = ()  # a hook's result is its own
+        grad, replaced = _leaf_hooked(tensor, grad, raw)
+        if replaced:
+            shared = ()  # a hook's result is its own
     if accumulate_grad is not _ENGINE_ACCUMULATE_GRAD:  # engine.substitute(accumulate_grad=)
         accumulate_grad(tensor, _wrap(grad) if raw else grad)
         return
@@ -386,9 +409,12 @@ def _general_step(node, grads, raw, shared, inputs, accumulate, captures, captur
     """One node, with everything the lean path leaves out: ``inputs`` (capture, pruning),
     anomaly checks, and gradients as tensors (``create_graph``)."""
     if inputs is not None:
-        for nr, grad in enumerate(grads):
+        hooked = None
+        for nr in range(len(grads)):
             for i in captures.get((node, nr), ()):
-                captured[i] = grad
+                if hooked is None:
+                    hooked = grads if node in needed else _tensor_hooked(node, grads, raw)
+                captured[i] = hooked[nr]
         if accumulate and (node, 0) in captures and type(node) is not AccumulateGrad:
             for i in captures[(node, 0)]:
                 # A tensor that retains its grad gets it from the node's retain hook.

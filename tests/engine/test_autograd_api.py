@@ -222,3 +222,31 @@ def test_accumulate_grad_post_hooks_run_with_no_grad_inputs():
     acc.register_hook(lambda grad_inputs, grad_outputs: seen.append((grad_inputs, grad_outputs)))
     y.backward()
     assert seen[0][0] == () and seen[0][1][0].tolist() == [3.0, 3.0]
+
+
+def _hooked_grads(lib, case):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    if case == "leaf":
+        x.register_hook(lambda g: g * 10)
+        return lib.autograd.grad((x * x).sum(), x)
+    h = x * 1
+    if case == "node prehook":  # a node's own pre-hook: not the tensor's
+        h.grad_fn.register_prehook(lambda g: (g[0] * 10,))
+    else:
+        h.register_hook(lambda g: g * 10)
+    y = (h * h).sum()
+    return lib.autograd.grad(y, [h, x] if case == "non-leaf and through it" else [h])
+
+
+@torch_or_skip
+@pytest.mark.parametrize("case", ["leaf", "non-leaf", "non-leaf and through it",
+                                  "node prehook"])
+def test_grad_of_an_input_with_a_hook_matches_torch(torch, case):
+    """autograd.grad runs a captured input's tensor hooks when its node does not run; when
+    the node runs (the gradient also flows on through it), PyTorch captures the gradient
+    before the hooks. A node's own pre-hooks never change what is captured."""
+    ours = [g.numpy() for g in _hooked_grads(engine, case)]
+    theirs = [g.numpy() for g in _hooked_grads(torch, case)]
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
