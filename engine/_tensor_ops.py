@@ -7,9 +7,11 @@ by ``_bind()`` once everything is loaded.
 
 from __future__ import annotations
 
+import operator
 from numbers import Number
 
 from . import backend
+from .dtypes import from_numpy_dtype
 
 U = B = R = M = I = L = C = None  # engine.ops: unary, binary, reduce, movement, indexing,
 #                                   linalg, conversion
@@ -63,6 +65,32 @@ def _no_grad_result(array):
     from ._tensor import make_tensor
 
     return make_tensor(array)
+
+
+def _arg_extreme(self, dim, keepdim, name):
+    """argmax / argmin: NumPy's, with PyTorch's errors, and ``keepdim`` with ``dim=None``
+    (every dim kept, as size 1)."""
+    a = self._data
+    if a.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        i = getattr(a, name)()
+        return _no_grad_result(self._xp().reshape(i, (1,) * a.ndim) if keepdim else i)
+    R.normalize_dims(dim, a.ndim)  # PyTorch's range error
+    R.empty_dim_check(a, dim, name)
+    return _no_grad_result(getattr(a, name)(axis=dim, keepdims=keepdim))
+
+
+def _all_any(self, dim, keepdim, name):
+    """all / any: bool, but uint8 for uint8 (PyTorch keeps that for old code); no dims
+    listed, ``dim=()``, reduces none."""
+    a = self._data
+    dims = None if dim is None else R.normalize_dims(dim, a.ndim)
+    out = getattr(a, name)(axis=dims, keepdims=keepdim)
+    return _no_grad_result(out.astype(a.dtype) if a.dtype == "uint8" else out)
 
 
 class TensorOps:
@@ -128,30 +156,43 @@ class TensorOps:
 
     # Not differentiable (integer-valued results), as in PyTorch.
     def __floordiv__(self, other):
-        a, b = _pair(self, other)
-        return _no_grad_result(a // b)
+        return _no_grad_result(B.floor_divide(*_pair(self, other)))
 
     def __rfloordiv__(self, other):
         a, b = _pair(self, other)
-        return _no_grad_result(b // a)
+        return _no_grad_result(B.floor_divide(b, a))
 
     def __mod__(self, other):
-        a, b = _pair(self, other)
-        return _no_grad_result(a % b)
+        other = _operand(other)
+        if isinstance(other, Number):
+            return B.RemainderScalar.apply(self, other)
+        return B.Remainder.apply(self, other)
+
+    def __rmod__(self, other):
+        a, b = _pair(self, _operand(other))
+        return _no_grad_result(B.rremainder(b, a))
+
+    def _bitwise(self, other, op, name):
+        a, b = B.promote(*_pair(self, other))  # PyTorch's result dtype, not NumPy's
+        dt = (a if hasattr(a, "dtype") else b).dtype
+        if dt.kind == "f":
+            raise NotImplementedError(f"\"bitwise_{name}_cpu\" not implemented for "
+                                      f"'{from_numpy_dtype(dt)._legacy[:-6]}'")
+        return _no_grad_result(op(a, b))
 
     def __and__(self, other):
-        a, b = _pair(self, other)
-        return _no_grad_result(a & b)
+        return self._bitwise(other, operator.and_, "and")
 
     def __or__(self, other):
-        a, b = _pair(self, other)
-        return _no_grad_result(a | b)
+        return self._bitwise(other, operator.or_, "or")
 
     def __xor__(self, other):
-        a, b = _pair(self, other)
-        return _no_grad_result(a ^ b)
+        return self._bitwise(other, operator.xor, "xor")
 
     def __invert__(self):
+        if self.is_floating_point():
+            raise TypeError(
+                "~ (operator.invert) is only implemented on integer and Boolean-type tensors")
         return _no_grad_result(~self._data)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
@@ -189,11 +230,11 @@ class TensorOps:
     def isfinite(self):
         return _no_grad_result(self._xp().isfinite(self._data))
 
-    def any(self):
-        return _no_grad_result(self._data.any())
+    def any(self, dim=None, keepdim=False):
+        return _all_any(self, dim, keepdim, "any")
 
-    def all(self):
-        return _no_grad_result(self._data.all())
+    def all(self, dim=None, keepdim=False):
+        return _all_any(self, dim, keepdim, "all")
 
     def equal(self, other):
         if self.shape != other.shape:
@@ -296,12 +337,17 @@ class TensorOps:
             dim = None
         return R.Sum.apply(self, R.normalize_dims(dim, self.ndim), keepdim, np_dtype)
 
-    def mean(self, dim=None, keepdim=False):
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        if dtype is not None and not dtype.is_floating_point:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Optional dtype must be either a floating "
+                f"point or complex dtype. Got: {R.scalar_type_name(dtype.np)}")
         if dim is None or _no_dims(dim):  # as sum
             if not keepdim:
-                return R.MeanAll.apply(self)
+                return R.MeanAll.apply(self) if dtype is None else R.MeanAllAs.apply(self, dtype.np)
             dim = None
-        return R.Mean.apply(self, R.normalize_dims(dim, self.ndim), keepdim)
+        return R.Mean.apply(self, R.normalize_dims(dim, self.ndim), keepdim,
+                            None if dtype is None else dtype.np)
 
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         if isinstance(dim, bool):  # x.var(False): PyTorch's var(unbiased) over every dim
@@ -322,6 +368,8 @@ class TensorOps:
             return all_op.apply(self)
         if hasattr(dim, "_data"):  # x.max(other) is maximum(x, other)
             return pair_op.apply(self, dim)
+        if not isinstance(dim, int):  # NumPy-style dim tuples are not PyTorch's: one dim
+            raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
         dims = R.normalize_dims(dim, self.ndim)
         values, indices = dim_op.apply(self, dims[0] if dims else None, keepdim)
         return make_return_type(name, values, indices)
@@ -333,14 +381,10 @@ class TensorOps:
         return self._extreme(dim, keepdim, R.MinAll, R.MinDim, B.Minimum, "min")
 
     def argmax(self, dim=None, keepdim=False):
-        if dim is None:
-            return _no_grad_result(self._data.argmax())
-        return _no_grad_result(self._data.argmax(axis=dim, keepdims=keepdim))
+        return _arg_extreme(self, dim, keepdim, "argmax")
 
     def argmin(self, dim=None, keepdim=False):
-        if dim is None:
-            return _no_grad_result(self._data.argmin())
-        return _no_grad_result(self._data.argmin(axis=dim, keepdims=keepdim))
+        return _arg_extreme(self, dim, keepdim, "argmin")
 
     def logsumexp(self, dim, keepdim=False):
         if _no_dims(dim) and not keepdim and self.ndim and self._data.size:
@@ -351,8 +395,9 @@ class TensorOps:
         return R.LogSumExp.apply(self, R.reduction_dims(dim, self.ndim), keepdim)
 
     def norm(self, p=2, dim=None, keepdim=False):
-        p = 2 if p == "fro" else p
-        return R.Norm.apply(self, float(p), R.reduction_dims(dim, self.ndim), keepdim)
+        p = 2.0 if p == "fro" else float(p)
+        R.check_norm(self._data, p, dim)
+        return R.Norm.apply(self, p, R.reduction_dims(dim, self.ndim), keepdim)
 
     # -- products ------------------------------------------------------------------------
     def mm(self, other):

@@ -56,10 +56,37 @@ def _unwrap(data):
     return data
 
 
+def _ragged(data, dim=0):
+    """PyTorch's error for nested lists of uneven lengths (NumPy's says "inhomogeneous")."""
+    items = [d for d in data if isinstance(d, (list, tuple))
+             or isinstance(d, numpy.ndarray) and d.ndim]
+    if items and len(items) < len(data):
+        raise TypeError("not a sequence")
+    for d in items:
+        if len(d) != len(items[0]):
+            raise ValueError(f"expected sequence of length {len(items[0])} at dim {dim + 1} "
+                             f"(got {len(d)})")
+    for d in items:
+        _ragged(d, dim + 1)
+
+
 def _infer(data):
     """The NumPy array for nested Python data, with PyTorch's default dtypes."""
-    arr = numpy.array(data)
+    if data is None:
+        raise RuntimeError("Could not infer dtype of NoneType")
+    try:
+        arr = numpy.array(data)
+    except ValueError:
+        if isinstance(data, (list, tuple)):
+            _ragged(data)
+        raise
     kind = arr.dtype.kind
+    # An int past int64: NumPy widens (uint64, float64, object), PyTorch fails. Only an array
+    # holding a value that large can come from one, so a list of floats is not scanned.
+    if kind in "uOf" and not _has_array(data) and (
+            kind == "O" or (arr.size and numpy.abs(arr).max() >= 2.0**63)):
+        if any(type(v) is int and not -(2**63) <= v < 2**63 for v in _flat(data)):
+            raise ValueError("Overflow when unpacking long long")
     if kind == "f" and not backend.is_array(data) and not isinstance(data, numpy.generic):
         if not (isinstance(data, Tensor) or _has_array(data)):
             arr = arr.astype(numpy.float32)
@@ -68,6 +95,14 @@ def _infer(data):
     elif kind not in "fiub":
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     return arr
+
+
+def _flat(data):
+    if isinstance(data, (list, tuple)):
+        for d in data:
+            yield from _flat(d)
+    else:
+        yield data
 
 
 def _has_array(data):
@@ -119,13 +154,22 @@ def _sizes(size):
     return tuple(size)
 
 
+def _nonnegative(size):
+    if any(n < 0 for n in size):  # PyTorch's error, not NumPy's ValueError
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                           f"[{', '.join(map(str, size))}]")
+    return size
+
+
 def _filled(fill, size, dtype, device, requires_grad, default=float32):
     xp = backend.module_for(_device(device))
-    arr = xp.full(_sizes(size), fill, dtype=_np_dtype(dtype, default))
+    arr = xp.full(_nonnegative(_sizes(size)), fill, dtype=_np_dtype(dtype, default))
     return _leaf(arr, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
+    if any(n < 0 for n in _sizes(size)):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
     return _filled(0, size, dtype, device, requires_grad)
 
 
@@ -170,10 +214,14 @@ def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A0
     return zeros_like(input, dtype, device, requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
-    if end is None:
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:  # arange(end) and arange(end=n)
         start, end = 0, start
     numbers = (start, end, step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:  # NumPy quietly gives an empty array
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     default = float32 if any(isinstance(n, float) for n in numbers) else int64
     xp = backend.module_for(_device(device))
     arr = xp.arange(start, end, step, dtype=numpy.float64 if default is float32 else numpy.int64)
@@ -181,14 +229,43 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """PyTorch's formula, in the result's dtype when it is a float one: ``start + i * step``
+    for the first half, ``end - (steps - 1 - i) * step`` for the rest; for an int dtype,
+    from ``start`` and ``end`` made ints first. Values are then closer to PyTorch's than
+    NumPy's float64 ones rounded (not always to the bit: PyTorch's SIMD blocks round their
+    own way)."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     xp = backend.module_for(_device(device))
-    arr = xp.linspace(start, end, steps, dtype=numpy.float64).astype(_np_dtype(dtype))
-    return _leaf(arr, requires_grad)
+    np_dtype = numpy.dtype(_np_dtype(dtype))
+    work = np_dtype.type if np_dtype.kind == "f" else numpy.float64
+    if np_dtype.kind != "f":
+        start, end = int(start), int(end)
+    i = xp.arange(steps, dtype=work)
+    if steps == 1:
+        return _leaf(xp.full(1, start, dtype=np_dtype), requires_grad)
+    step = (work(end) - work(start)) / work(max(steps - 1, 1))
+    half = steps // 2
+    arr = xp.where(i < half, work(start) + step * i, work(end) - step * (steps - 1 - i))
+    return _leaf(arr.astype(np_dtype), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    for name, k in (("n", n), ("m", m)):
+        if k is not None and k < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {k}")
     xp = backend.module_for(_device(device))
     return _leaf(xp.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+
+
+def _floating(dtype, kernel):
+    """rand and randn draw floats only: PyTorch's error for any other dtype."""
+    np_dtype = numpy.dtype(_np_dtype(dtype))
+    if np_dtype.kind != "f":
+        from .ops.reduce import scalar_type_name
+
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{scalar_type_name(np_dtype)}\'')
 
 
 def _random_leaf(arr, dtype, device, requires_grad):
@@ -200,26 +277,38 @@ def _random_leaf(arr, dtype, device, requires_grad):
 
 
 def _size_arg(sizes, size):
-    return _sizes(sizes) if size is None else _sizes((size,))
+    return _nonnegative(_sizes(sizes) if size is None else _sizes((size,)))
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1)."""
+    _floating(dtype, "check_uniform_bounds")
     arr = _random.rng(generator).random(_size_arg(sizes, size))
     return _random_leaf(arr, dtype, device, requires_grad)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal."""
+    _floating(dtype, "normal_kernel_cpu")
     arr = _random.rng(generator).standard_normal(_size_arg(sizes, size))
     return _random_leaf(arr, dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None):
-    if high is None:
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """``randint(high, size)`` or ``randint(low, high, size)``: uniform integers in [low, high)."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:  # randint(high=..., size=...)
         low, high = 0, low
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
     arr = _random.rng(generator).integers(low, high, size=tuple(size))
-    return _random_leaf(arr, dtype or int64, device, False)
+    return _random_leaf(arr, dtype or int64, device, requires_grad)
 
 
 def randperm(n, generator=None, dtype=None, device=None):
@@ -236,8 +325,9 @@ def randn_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A0
     return randn(*input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def scalar_tensor(value, dtype=None, device=None):
-    return tensor(value, dtype=dtype, device=device)
+def scalar_tensor(value, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor of ``dtype``, float32 by default whatever ``value`` is (ints included)."""
+    return tensor(value, dtype=dtype or float32, device=device, requires_grad=requires_grad)
 
 
 def is_tensor(obj):

@@ -72,6 +72,8 @@ def promote_types(a, b):
         return a
     if a._category != b._category:
         return a if a._category > b._category else b
+    if (a is uint8) != (b is uint8) and a.itemsize == b.itemsize:
+        return int16  # uint8 with int8: the smallest type holding both ranges
     return a if a.itemsize >= b.itemsize else b
 
 

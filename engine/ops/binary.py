@@ -17,8 +17,9 @@ from ..dtypes import result_type
 from . import dual
 
 
-def promote(a, b):
-    """Cast raw operands to PyTorch's result dtype (NumPy's rules differ for int+float)."""
+def promote(a, b, check=None):
+    """Cast raw operands to PyTorch's result dtype (NumPy's rules differ for int+float).
+    ``check(a, b)``, if given, vets operands whose dtypes differ (off the hot paths)."""
     if type(a) is type(b) and a.dtype == b.dtype:
         return a, b
     # Python numbers that cannot change the array's dtype (the usual x * 2.0): nothing to do.
@@ -26,6 +27,8 @@ def promote(a, b):
         return a, b
     if type(a) is float and b.dtype.kind == "f" or type(a) is int and b.dtype.kind in "fiu":
         return a, b
+    if check is not None:  # only mixed dtypes get here (a bool operand among them)
+        check(a, b)
     target = result_type(a, b).np
     if not isinstance(a, Number) and a.dtype != target:
         a = a.astype(target)
@@ -51,12 +54,31 @@ class Add(_Binary):
         return g, g
 
 
+def _is_bool(v):
+    return type(v) is bool or getattr(v, "dtype", None) == numpy.bool_
+
+
+def _check_sub(a, b):
+    if _is_bool(a) and _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 class Sub(_Binary):
     node_name = "SubBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
-        a, b = promote(a, b)
+        a, b = promote(a, b, _check_sub)
+        try:
+            return a - b
+        except TypeError:  # bool - bool (same dtypes skip the check): NumPy's words
+            pass
+        _check_sub(a, b)  # PyTorch's words instead
         return a - b
 
     @staticmethod
@@ -72,7 +94,7 @@ class Rsub(_Binary):
 
     @staticmethod
     def forward(ctx, a, c):
-        a, c = promote(a, c)
+        a, c = promote(a, c, _check_sub)  # a bool tensor and a number never match
         return c - a
 
     @staticmethod
@@ -105,12 +127,14 @@ class Div(_Binary):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        a, b = promote(a, b)
-        # True division of integers gives the default float dtype, as in PyTorch.
-        if not isinstance(a, Number) and a.dtype.kind in "biu":
+        if a.dtype.kind in "biu" and not result_type(a, b).is_floating_point:
+            # True division of integers computes in the default float dtype, each operand
+            # cast from its own value (promoting first would wrap uint8 / -3 to uint8 / 253).
             a = a.astype(numpy.float32)
-        if not isinstance(b, Number) and b.dtype.kind in "biu":
-            b = b.astype(numpy.float32)
+            if not isinstance(b, Number):
+                b = b.astype(numpy.float32)
+        else:
+            a, b = promote(a, b)
         with dual.quiet():  # x / 0 is inf (or nan), silently, as in PyTorch
             return a / b
 
@@ -131,7 +155,7 @@ class Pow(_Binary):
     def forward(ctx, a, b):
         a, b = promote(a, b)
         with dual.quiet():
-            y = a**b
+            y = a**b if a.dtype.kind not in "iu" else _int_pow(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -139,12 +163,91 @@ class Pow(_Binary):
     def backward(ctx, g):
         a, b, y = ctx.saved_tensors
         with dual.quiet():
-            ga = g * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
+            # 0 where b == 0, as PyTorch: b a^(b-1) would be 0 * inf at a == 0
+            ga = (dual.where(b == 0, 0.0, g * b * a ** (b - 1)) if ctx.needs_input_grad[0]
+                  else None)
             gb = None
             if ctx.needs_input_grad[1]:
                 # d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's choice)
                 gb = dual.where((a == 0) & (b >= 0), 0.0, g * y * dual.log(a))
         return ga, gb
+
+
+def _int_pow(a, b):
+    """Integer ``a ** b`` where ``b`` may be negative (NumPy refuses): PyTorch's values,
+    1 / a^|b| truncated, so 0 unless a is 1 or -1 (and 0 ** -n is 0 too)."""
+    if not (b < 0).any():
+        return a**b
+    xp = array_module(a)
+    y = a ** xp.abs(b)
+    return xp.where(b >= 0, y, xp.where(xp.abs(a) == 1, y, 0)).astype(y.dtype, copy=False)
+
+
+class Remainder(_Binary):
+    """``a % b`` with both operands tensors: Python's modulo (the divisor's sign)."""
+
+    node_name = "RemainderBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = promote(a, b)
+        ctx.save_for_backward(a, b)
+        return remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # d/db (a - b floor(a/b)) = -floor(a/b)
+        return g, (-g * floor_divide(a, b) if ctx.needs_input_grad[1] else None)
+
+
+class RemainderScalar(_Binary):
+    """``x % c`` for a Python number ``c`` (not an input, as in PyTorch)."""
+
+    node_name = "RemainderBackward0"
+    _scalars_are_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, c):
+        return remainder(*promote(a, c))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def rremainder(c, a):
+    """``c % x`` for a Python number ``c``: no gradient (PyTorch records none it can run)."""
+    return remainder(*promote(c, a))
+
+
+def _check_divisor(a, b, name):
+    kind = (a if hasattr(a, "dtype") else b).dtype.kind  # the (promoted) result's
+    if kind == "b":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
+    if kind in "iu" and (b == 0 if isinstance(b, Number) else not (b != 0).all()):
+        raise RuntimeError("ZeroDivisionError")  # NumPy would give 0 and warn
+
+
+def floor_divide(a, b):
+    """Raw ``a // b`` with PyTorch's dtypes and errors (no gradient: integer-valued)."""
+    if hasattr(a, "_data") or hasattr(b, "_data"):  # a recorded backward: tensors
+        return (a / b).floor()
+    a, b = promote(a, b)
+    _check_divisor(a, b, "div_floor")
+    with dual.quiet():  # x // 0.0 is inf or nan, silently
+        return a // b
+
+
+def remainder(a, b):
+    """Raw ``a % b``: PyTorch's dtypes and errors; a zero result keeps ``a``'s sign, as
+    PyTorch's fmod-based remainder does (NumPy gives it ``b``'s)."""
+    _check_divisor(a, b, "remainder")
+    with dual.quiet():
+        r = a % b
+    if r.dtype.kind == "f":
+        r = array_module(r).where(r == 0, array_module(r).copysign(r, a), r)
+    return r
 
 
 class Maximum(_Binary):
@@ -154,13 +257,13 @@ class Maximum(_Binary):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         a, b = promote(a, b)
-        return array_module(a).maximum(a, b)
+        return array_module(a).maximum(b, a)  # NumPy keeps its 2nd operand on ties: PyTorch's a
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        tie = (a == b) * 0.5  # a tie splits the gradient evenly
-        return g * ((a > b) + tie), g * ((b > a) + tie)
+        tie = (a == b) * 0.5  # a tie splits the gradient evenly; a nan (unordered) gets all
+        return g * ((a < b) * -1.0 + (1 - tie)), g * ((b < a) * -1.0 + (1 - tie))
 
 
 class Minimum(_Binary):
@@ -170,13 +273,13 @@ class Minimum(_Binary):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         a, b = promote(a, b)
-        return array_module(a).minimum(a, b)
+        return array_module(a).minimum(b, a)  # as Maximum
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         tie = (a == b) * 0.5
-        return g * ((a < b) + tie), g * ((b < a) + tie)
+        return g * ((a > b) * -1.0 + (1 - tie)), g * ((b > a) * -1.0 + (1 - tie))
 
 
 class Where(_Binary):
@@ -208,24 +311,24 @@ class ClampTensor(_Binary):
 
     @staticmethod
     def forward(ctx, a, lo, hi):
-        ctx.save_for_backward(a, lo, hi)
+        target = result_type(a, lo, hi).np  # an int tensor with float bounds gives floats
+        a, lo, hi = (v if v is None or isinstance(v, Number) else v.astype(target, copy=False)
+                     for v in (a, lo, hi))
         xp = array_module(a)
-        y = a
-        if lo is not None:
-            y = xp.maximum(y, lo)
-        if hi is not None:
-            y = xp.minimum(y, hi)
-        return y.astype(a.dtype, copy=False)
+        m = a if lo is None else xp.maximum(lo, a)  # min(max(a, lo), hi); ties keep a
+        y = m if hi is None else xp.minimum(hi, m)
+        ctx.save_for_backward(a, lo, m if hi is not None else None, hi)
+        return y.astype(target, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        x, lo, hi = ctx.saved_tensors
-        inside = g
-        if lo is not None:
-            inside = inside * (x >= lo)
-        if hi is not None:
-            inside = inside * (x <= hi)
-        return inside, None, None
+        # The chain rule through max then min, ties to ``a``: ``x`` gets g where
+        # lo <= x <= hi, ``lo`` where x < lo <= hi, ``hi`` where max(x, lo) > hi.
+        x, lo, m, hi = ctx.saved_tensors
+        below = g if hi is None else g * (m <= hi)
+        return (below if lo is None else below * (x >= lo),
+                None if lo is None else below * (x < lo),
+                None if hi is None else g * (m > hi))
 
 
 def where(cond, a, b):
@@ -233,4 +336,9 @@ def where(cond, a, b):
     from .._tensor import Tensor
 
     raw = cond._data if isinstance(cond, Tensor) else cond
+    if raw.dtype.kind != "b" and raw.dtype != numpy.uint8:  # uint8: deprecated in PyTorch
+        from ..dtypes import from_numpy_dtype
+
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a "
+                           f"tensor with dtype {from_numpy_dtype(raw.dtype)._legacy[:-6]}")
     return Where.apply(raw, a, b)

@@ -99,15 +99,18 @@ class Sum(_Reduce):
         return spread(g, ctx.shape, ctx.dims), None, None, None
 
 
+def scalar_type_name(np_dtype):
+    """PyTorch's name for a dtype in error texts: Long, Int, Bool, Float, ..."""
+    from ..dtypes import from_numpy_dtype
+
+    return from_numpy_dtype(np_dtype)._legacy.removesuffix("Tensor")
+
+
 def _check_mean(a):
     if a.dtype.kind not in "fc":
-        from ..dtypes import from_numpy_dtype
-
-        name = {"int64": "Long", "int32": "Int", "bool": "Bool", "int16": "Short",
-                "int8": "Char", "uint8": "Byte"}.get(str(a.dtype), str(from_numpy_dtype(a.dtype)))
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {name}"
+            f"or complex dtype. Got: {scalar_type_name(a.dtype)}"
         )
 
 
@@ -132,11 +135,28 @@ class MeanAll(_Reduce):
         return dual.expand(g, ctx.shape) / ctx.count
 
 
+class MeanAllAs(MeanAll):
+    """``mean(dtype=...)``: the mean of ``a`` cast to ``dtype`` first, as PyTorch computes it
+    (a class of its own: MeanAll is a hot path, and takes no dtype)."""
+
+    node_name = "MeanBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        return MeanAll.forward(ctx, a.astype(dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, g):
+        return MeanAll.backward(ctx, g), None
+
+
 class Mean(_Reduce):
     node_name = "MeanBackward1"
 
     @staticmethod
-    def forward(ctx, a, dims, keepdim):
+    def forward(ctx, a, dims, keepdim, dtype=None):
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
         _check_mean(a)
         ctx.shape, ctx.dims = a.shape, dims
         if a.size == 0:
@@ -154,7 +174,7 @@ class Mean(_Reduce):
         n = 1
         for d in ctx.dims:
             n *= ctx.shape[d] if ctx.shape else 1
-        return spread(g, ctx.shape, ctx.dims) / max(n, 1), None, None
+        return spread(g, ctx.shape, ctx.dims) / max(n, 1), None, None, None
 
 
 def _empty_check(a, name):
@@ -163,6 +183,13 @@ def _empty_check(a, name):
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
             "Specify the reduction dim with the 'dim' argument."
         )
+
+
+def empty_dim_check(a, dim, name):
+    """PyTorch's error for max/min/argmax/argmin along an empty dim (NumPy's is a ValueError)."""
+    if a.shape and a.shape[dim] == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim {dim % a.ndim} to have non-zero size.")
 
 
 class MaxAll(_Reduce):
@@ -178,7 +205,9 @@ class MaxAll(_Reduce):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        hits = x == y  # ties share the gradient evenly, as in PyTorch
+        # ties share the gradient evenly, as in PyTorch; a nan result is shared by the nans
+        # (x == nan matches nothing: the gradient was nan everywhere)
+        hits = (x != x) if y != y else (x == y)
         return g * hits / hits.sum()
 
 
@@ -203,6 +232,7 @@ class MaxDim(_Reduce):
         xp = array_module(a)
         if dim is None:  # a 0-d tensor: its only element is the extreme
             return a.copy(), xp.zeros((), dtype=numpy.int64)
+        empty_dim_check(a, dim, "max")
         idx = xp.expand_dims(a.argmax(axis=dim), dim)
         return _values_indices(ctx, xp, a, idx, dim, keepdim)
 
@@ -221,6 +251,7 @@ class MinDim(MaxDim):
         xp = array_module(a)
         if dim is None:
             return a.copy(), xp.zeros((), dtype=numpy.int64)
+        empty_dim_check(a, dim, "min")
         idx = xp.expand_dims(a.argmin(axis=dim), dim)
         return _values_indices(ctx, xp, a, idx, dim, keepdim)
 
@@ -335,8 +366,28 @@ class Std(Var):
         return Var._grad(ctx, x, g), None, None, None
 
 
+def check_norm(a, p, dim):
+    """PyTorch's errors for ``linalg.vector_norm``: a float input, and no inf or negative
+    order over an empty dim (those reductions have no identity)."""
+    if a.dtype.kind not in "fc":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {scalar_type_name(a.dtype)}")
+    if a.size == 0 and (p < 0 or p == float("inf")):
+        order = f"{p:g}"
+        if dim is None or isinstance(dim, (tuple, list)) and not dim:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {order} norm on an empty "
+                               "tensor because the operation does not have an identity")
+        for d in (dim,) if isinstance(dim, int) else dim:
+            if a.shape[d] == 0:  # PyTorch's text lacks the space after the dim
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {order} norm on the dimension {d}"
+                    "because this dimension is empty and the operation does not have an "
+                    "identity")
+
+
 class Norm(_Reduce):
-    """The vector p-norm over ``dims`` (``linalg.vector_norm``)."""
+    """The vector p-norm over ``dims`` (``linalg.vector_norm``): p = 0 counts the nonzeros,
+    p = +-inf is the largest / smallest ``|x|``."""
 
     node_name = "LinalgVectorNormBackward0"
 
@@ -347,18 +398,25 @@ class Norm(_Reduce):
         absx = xp.abs(a)
         if p == float("inf"):
             y = absx.max(axis=dims, keepdims=keepdim)
+        elif p == float("-inf"):
+            y = absx.min(axis=dims, keepdims=keepdim)
+        elif p == 0:
+            y = (a != 0).sum(axis=dims, keepdims=keepdim)
         elif p == 2:
             y = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
         elif p == 1:
             y = absx.sum(axis=dims, keepdims=keepdim)
         else:
-            y = (absx**p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+            with dual.quiet():  # p < 0: |0|^p = inf, and the norm is 0
+                y = (absx**p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
         y = xp.asarray(y, dtype=a.dtype)
         ctx.save_for_backward(a, y)
         return y
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.p == 0:  # piecewise constant: PyTorch gives no gradient (x.grad stays None)
+            return None, None, None, None
         with dual.quiet():
             return Norm._backward(ctx, g)
 
@@ -370,15 +428,18 @@ class Norm(_Reduce):
         y = spread(y, ctx.shape, dims)
         if p == 1:
             return g * dual.sign(x), None, None, None
-        if p == float("inf"):
+        if p in (float("inf"), float("-inf")):
             hits = dual.abs(x) == y
             kept = [1 if i in dims else n for i, n in enumerate(ctx.shape)]
             count = dual.sum_to(hits * 1.0, kept)
             return g * dual.sign(x) * hits / count, None, None, None
-        # d/dx ||x||_p = x |x|^(p-2) / ||x||_p^(p-1); taken as 0 where the norm is 0
+        # d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||_p^(p-1), as PyTorch: 0 where the norm is 0,
+        # and for p < 1 also where x is 0 (|x|^(p-1) is inf there)
         safe = dual.where(y == 0, 1.0, y)
         if p == 2:
             grad = x / safe
         else:
-            grad = x * dual.abs(x) ** (p - 2) / safe ** (p - 1)
+            grad = dual.sign(x) * dual.abs(x) ** (p - 1) / safe ** (p - 1)
+            if p < 1:
+                grad = dual.where(x == 0, 0.0, grad)
         return dual.where(y == 0, 0.0, g * grad), None, None, None

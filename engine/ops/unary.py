@@ -11,6 +11,7 @@ import numpy
 
 from ..autograd.function import ArrayFunction
 from ..backend import array_module
+from ..dtypes import result_type
 from . import dual
 
 
@@ -30,7 +31,15 @@ class Neg(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        return -a
+        try:
+            return -a
+        except TypeError:  # NumPy refuses -bool too, in its own words
+            if a.dtype.kind != "b":
+                raise
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            ) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -262,6 +271,9 @@ class PowScalar(_Unary):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if a.dtype.kind in "biu" and isinstance(exponent, float):
             a = floating(a)
+        elif a.dtype.kind == "b":  # bool ** 2 is int64 (NumPy: int8), bool ** True is bool
+            target = result_type(a, exponent).np
+            return (a.astype(target) ** exponent).astype(target, copy=False)  # no gradient
         ctx.save_for_backward(a)
         ctx.exponent = exponent
         with dual.quiet():
@@ -284,11 +296,17 @@ class RPowScalar(_Unary):
 
     @staticmethod
     def forward(ctx, base, a):
+        if type(base) is not float and a.dtype.kind in "biu":  # 2 ** int_tensor: integers
+            from .binary import _int_pow
+
+            target = result_type(a, base).np  # -3 ** uint8 wraps the base, as PyTorch
+            return _int_pow(numpy.asarray(base).astype(target), a.astype(target, copy=False))
         with dual.quiet():
             x = floating(a)
             y = array_module(x).power(x.dtype.type(base), x)  # a NumPy scalar: any device
+            # log 0 = -inf: 0 ** x for x < 0 has gradient inf * -inf = -inf, as PyTorch
+            ctx.log_base = float(numpy.log(float(base)))
         ctx.save_for_backward(a if base == 0 else None, y)
-        ctx.log_base = float(numpy.log(base)) if base > 0 else float("nan")
         ctx.base = base
         return y
 
@@ -307,6 +325,8 @@ class Clamp(_Unary):
 
     @staticmethod
     def forward(ctx, a, lo, hi):
+        if a.dtype.kind in "biu" and (type(lo) is float or type(hi) is float):
+            a = floating(a)  # an int tensor clamped to float bounds gives floats, as PyTorch
         ctx.save_for_backward(a)
         ctx.bounds = (lo, hi)
         return array_module(a).clip(a, lo, hi).astype(a.dtype, copy=False)

@@ -289,6 +289,13 @@ OPS = [
     _op("where", lambda T, a, b: T.where(a > 0, a, b), S23, S3, broadcast=True),
     _op("where_scalar", lambda T, a: T.where(a > 0, a, 0.0), S23),
     _op("where_3", lambda T, c, a, b: T.where(c > 0, a, b), S3, (2, 1), (1, 3), broadcast=True),
+    _op("remainder", lambda T, a, b: a % b, S23, S3, broadcast=True),  # RemainderBackward1
+    # tensor bounds get gradients too (where x is outside them); torch broadcasts the bounds
+    # to x's shape only. node=False: torch lists a missing bound as (None, 0), the engine
+    # gives None arguments no edge (engine/autograd/function.py)
+    _op("clamp_tensors", lambda T, a, lo, hi: a.clamp(lo, hi), S23, S3, (2, 1)),
+    _op("clamp_tensor_min", lambda T, a, lo: a.clamp(min=lo), S23, S23, node=False),
+    _op("lib.clamp_tensor_max", lambda T, a, hi: T.clamp(a, None, hi), S23, S3, node=False),
     # --- Python scalars, both operand orders ------------------------------------------
     _op("add_scalar", lambda T, a: a + 2.5, S23),
     _op("radd_scalar", lambda T, a: 2.5 + a, S23),
@@ -308,6 +315,8 @@ OPS = [
     _op("pow_neg", lambda T, a: a**-1.5, S3, domain="positive"),
     _op("rpow_2", lambda T, a: 2**a, S23),
     _op("rpow_float", lambda T, a: 1.5**a, S3),
+    _op("remainder_scalar", lambda T, a: a % 1.5, S23),  # RemainderBackward0
+    _op("remainder_neg_scalar", lambda T, a: a % -0.75, S3),
     _op("neg", lambda T, a: -a, S23),
     _op("lib.neg", lambda T, a: T.neg(a), S3),
     # --- unary (method and function) ----------------------------------------------------
@@ -362,6 +371,17 @@ OPS = [
     _op("norm", lambda T, a: a.norm(), S23),
     _op("norm_dim", lambda T, a: a.norm(dim=1), S23),
     _op("lib.norm", lambda T, a: T.norm(a), S3),
+    _op("norm_minus_inf", lambda T, a: a.norm(float("-inf")), S23),
+    _op("norm_minus_inf_dim", lambda T, a: a.norm(-np.inf, dim=1, keepdim=True), S23),
+    _op("norm_half_dim", lambda T, a: a.norm(0.5, dim=0), S23),
+    _op("mean_dtype", lambda T, a: a.mean(dtype=T.float64), S23),
+    _op("mean_dim_dtype", lambda T, a: a.mean(1, keepdim=True, dtype=T.float64), S23),
+    _op("argmax_keepdim_all", lambda T, a: a.argmax(keepdim=True), S23, differentiable=False),
+    _op("argmin_neg_dim", lambda T, a: a.argmin(-1, keepdim=True), S23, differentiable=False),
+    _op("all_dim", lambda T, a: (a > 0).all(1), S23, differentiable=False),
+    _op("any_dims_keepdim", lambda T, a: (a > 0).any((0, 2), keepdim=True), (2, 3, 4),
+        differentiable=False),
+    _op("any_no_dims", lambda T, a: (a > 0).any(()), S23, differentiable=False),
     _op("norm_no_dims", lambda T, a: a.norm(dim=()), S23),
     _op("norm_no_dims_keepdim", lambda T, a: a.norm(1, dim=[], keepdim=True), S23),
     # var and std with dim=() are in test_empty_dims: torch's gradient there is wrong
@@ -538,8 +558,23 @@ _EDGES = [
     ("pow_tensor_base_0", lambda T, a, b: a**b, [[0.0, 2.0], [2.0, 2.0]]),
     ("maximum_tie", lambda T, a, b: T.maximum(a, b), [[1.0, 2.0], [1.0, 3.0]]),
     ("minimum_tie", lambda T, a, b: T.minimum(a, b), [[1.0, 2.0], [1.0, 3.0]]),
+    # nan is unordered: neither operand "loses", both get the whole gradient
+    ("maximum_nan", lambda T, a, b: T.maximum(a, b), [[np.nan, 1.0, 2.0], [1.0, np.nan, 2.0]]),
+    ("minimum_nan", lambda T, a, b: T.minimum(a, b), [[np.nan, 1.0, 2.0], [1.0, np.nan, 2.0]]),
+    # clamp(x, lo, hi) is min(max(x, lo), hi): inclusive bounds; lo > hi gives hi
+    ("clamp_tensors_at_bounds", lambda T, a, lo, hi: a.clamp(lo, hi),
+     [[0.0, 1.0, 0.5, 2.0, -1.0, -1.0, 0.5], [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+      [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0]]),
+    ("rpow_base_0_negative_exponent", lambda T, a: 0**a, [[-1.0, 0.0, 2.0]]),
+    ("pow_tensor_0_to_0", lambda T, a, b: a**b, [[0.0, 0.0, 2.0], [0.0, 2.0, 0.0]]),
     ("max_tie", lambda T, a: a.max(), [[1.0, 5.0, 5.0]]),
     ("min_tie", lambda T, a: a.min(), [[3.0, 1.0, 1.0]]),
+    ("max_nan", lambda T, a: a.max(), [[1.0, np.nan, np.nan, 3.0]]),
+    ("min_nan", lambda T, a: a.min(), [[[np.nan, 1.0], [0.0, 2.0]]]),
+    ("norm_half_at_0", lambda T, a: a.norm(0.5, dim=1), [[[0.0, 1.0, -2.0], [0.0, 0.0, 0.0]]]),
+    ("norm_1_5_at_0", lambda T, a: a.norm(1.5), [[0.0, 1.0, -2.0]]),
+    ("norm_minus_1_at_0", lambda T, a: a.norm(-1, dim=0), [[[0.0, 1.0], [2.0, -3.0]]]),
+    ("norm_minus_inf_at_0", lambda T, a: a.norm(-np.inf), [[0.0, 1.0, -2.0]]),
     ("max_dim_tie", lambda T, a: a.max(1).values, [[[1.0, 5.0, 5.0], [2.0, 2.0, 0.0]]]),
     ("min_dim_tie", lambda T, a: a.min(0).values, [[[1.0, 5.0], [1.0, 0.0]]]),
     ("where_nan_branch", lambda T, a: T.where(a > 0, a.sqrt(), T.zeros(2)), [[-1.0, 4.0]]),

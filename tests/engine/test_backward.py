@@ -246,3 +246,13 @@ def test_edge_values_compute_silently(case):
         _, out = run_op(op, engine, arrays, requires_grad=op.differentiable)
         if op.differentiable:
             out.backward(engine.ones_like(out))
+
+
+def test_norm_0_gives_no_gradient():
+    """p = 0 counts nonzeros: piecewise constant, and PyTorch's backward returns no gradient
+    (x.grad stays None) where the engine used to divide by p."""
+    x = engine.tensor([[0.0, 2.0, -1.0], [0.0, 0.0, 3.0]], requires_grad=True)
+    y = x.norm(0, dim=1)
+    assert y.tolist() == [2.0, 1.0] and type(y.grad_fn).__name__ == "LinalgVectorNormBackward0"
+    y.sum().backward()
+    assert x.grad is None

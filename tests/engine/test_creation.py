@@ -54,6 +54,11 @@ FACTORIES = [
     ("linspace_steps_kw", lambda T: T.linspace(-1, 1, steps=7), "float32", (7,)),
     ("linspace_f64", lambda T: T.linspace(0, 10, 3, dtype=T.float64), "float64", (3,)),
     ("linspace_one", lambda T: T.linspace(2, 3, 1), "float32", (1,)),
+    ("linspace_down", lambda T: T.linspace(1, -1, 4), "float32", (4,)),  # PyTorch's rounding
+    ("linspace_int", lambda T: T.linspace(-3.3, 7.1, 11, dtype=T.int64), "int64", (11,)),
+    ("arange_end_kw", lambda T: T.arange(end=4), "int64", (4,)),
+    ("scalar_tensor_int", lambda T: T.scalar_tensor(3), "float32", ()),
+    ("tensor_list_of_bool_int", lambda T: T.tensor([True, 2]), "int64", (2,)),
 ]
 
 
@@ -224,3 +229,23 @@ def test_detached_numpy_shares_memory_with_a_leaf():
     a = x.detach().numpy()
     a[1] = 9.0
     assert x.tolist() == [1.0, 9.0]
+
+
+@pytest.mark.oracle
+def test_randint_forms_match_torch(torch):
+    """randint(high, size) and randint(low, high, size), dtype and requires_grad as torch."""
+    for lib in (torch, engine):
+        t = lib.randint(3, (2, 4))
+        assert tuple(t.shape) == (2, 4) and str(t.dtype).endswith("int64")
+        assert 0 <= int(t.min()) and int(t.max()) < 3
+        t = lib.randint(-2, 0, size=(50,), dtype=lib.float32, requires_grad=True)
+        assert str(t.dtype).endswith("float32") and t.requires_grad
+        assert set(t.tolist()) <= {-2.0, -1.0}
+
+
+def test_random_reproducible_within_the_engine():
+    engine.manual_seed(7)
+    a = (engine.rand(5), engine.randn(5), engine.randint(0, 9, (5,)))
+    engine.manual_seed(7)
+    b = (engine.rand(5), engine.randn(5), engine.randint(0, 9, (5,)))
+    assert all(x.tolist() == y.tolist() for x, y in zip(a, b))

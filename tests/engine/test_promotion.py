@@ -6,6 +6,8 @@ Each row says what torch 2.13 gives; the oracle test checks the table against to
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import engine
@@ -65,7 +67,83 @@ PROMOTIONS = [
     ("stack_int_f32", lambda T: T.stack([_i(T), _f(T)]), "float32", [[1.0, 2.0, 3.0]] * 2),
     ("where_f32_f64", lambda T: T.where(_b(T), _f(T), _d(T)), "float64", [1.0, 2.0, 3.0]),
     ("where_int_scalar", lambda T: T.where(_b(T), _i(T), 2.5), "float32", [1.0, 2.5, 3.0]),
+    # uint8 with int8: neither holds the other's range (the engine gave uint8, wrapping)
+    ("uint8+int8", lambda T: _u8(T) + _i8(T), "int16", [-2, 4, 8]),
+    ("int8*uint8", lambda T: _i8(T) * _u8(T), "int16", [-3, 4, 15]),
+    # integer true division: each operand cast to float from its own value (was 1/253)
+    ("uint8/int8_0d", lambda T: _u8(T) / T.tensor(-3, dtype=T.int8), "float32",
+     [-1 / 3, -2 / 3, -1.0]),
+    # //, %: PyTorch's promotion (NumPy's gave int16 / float64), floors, the divisor's sign
+    ("int8//int64_0d", lambda T: _i8(T) // T.tensor(-2), "int8", [1, -1, -3]),
+    ("int8%int64_0d", lambda T: _i8(T) % T.tensor(-2), "int8", [-1, 0, -1]),
+    ("int//float_scalar", lambda T: _i(T) // 2.5, "float32", [0.0, 0.0, 1.0]),
+    ("int%float_scalar", lambda T: _i(T) % -2.5, "float32", [-1.5, -0.5, -2.0]),
+    ("float_scalar//int", lambda T: -2.5 // _i(T), "float32", [-3.0, -2.0, -1.0]),
+    ("int_scalar%int", lambda T: 7 % T.tensor([2, -3, 4]), "int64", [1, -2, 3]),
+    ("float_scalar%int", lambda T: 7.5 % T.tensor([2, -3]), "float32", [1.5, -1.5]),
+    ("f16//int", lambda T: T.tensor([3.0], dtype=T.float16) // _i(T), "float16",
+     [3.0, 1.0, 1.0]),
+    ("int8|int64_0d", lambda T: _i8(T) | T.tensor(256), "int8", [-3, 2, 5]),
+    ("bool&int", lambda T: _b(T) & T.tensor(3), "int64", [1, 0, 1]),
+    # integer powers stay integers, negative exponents too (1/a^n truncated)
+    ("int_scalar**int", lambda T: 2 ** T.tensor([-1, 0, 3]), "int64", [0, 1, 8]),
+    ("int_scalar**int8", lambda T: -3 ** T.tensor([2, 3], dtype=T.int8), "int8", [-9, -27]),
+    ("int**int_neg", lambda T: T.tensor([1, 2, -1, 0, -2]) ** T.tensor([-1, -1, -3, 2, -2]),
+     "int64", [1, 0, -1, 0, 0]),
+    ("bool**2", lambda T: _b(T) ** 2, "int64", [1, 0, 1]),
+    ("bool_square", lambda T: _b(T).square(), "int64", [1, 0, 1]),
+    ("bool**True", lambda T: _b(T) ** True, "bool", [True, False, True]),
+    # clamp: an int tensor with float bounds gives floats
+    ("int.clamp(float)", lambda T: _i(T).clamp(0.5, 2.5), "float32", [1.0, 2.0, 2.5]),
+    ("int.clamp(f32_tensor)", lambda T: _i(T).clamp(T.tensor([1.5])), "float32", [1.5, 2.0, 3.0]),
+    ("f32.clamp(f64_0d)", lambda T: _f(T).clamp(T.tensor(2.5, dtype=T.float64)), "float32",
+     [2.5, 2.5, 3.0]),
 ]
+
+
+def _u8(T):
+    return T.tensor([1, 2, 3], dtype=T.uint8)
+
+
+def _i8(T):
+    return T.tensor([-3, 2, 5], dtype=T.int8)
+
+
+def _signs(t):
+    return [math.copysign(1.0, v) for v in t.tolist()]
+
+
+# Where the sign of a zero is PyTorch's choice: a remainder's zero keeps the dividend's sign
+# (NumPy's takes the divisor's); maximum/minimum keep the first operand on a tie.
+SIGNED_ZEROS = [
+    ("remainder_zero", lambda T: T.tensor([-4.0, 4.0, -0.0, 0.0]) % T.tensor([2.0, -2.0, -2.0, 2.0])),
+    ("remainder_scalar_zero", lambda T: T.tensor([-4.0, -0.0, 0.0]) % -2),
+    ("maximum_signed_zeros", lambda T: T.maximum(T.tensor([-0.0, 0.0]), T.tensor([0.0, -0.0]))),
+    ("minimum_signed_zeros", lambda T: T.minimum(T.tensor([-0.0, 0.0]), T.tensor([0.0, -0.0]))),
+    ("clamp_tensor_signed_zeros", lambda T: T.tensor([-0.0, 0.0]).clamp(T.tensor([0.0, -0.0]))),
+]
+
+
+@pytest.mark.parametrize("case", SIGNED_ZEROS, ids=lambda c: c[0])
+def test_signed_zeros(case):
+    _, fn = case
+    out = fn(engine)
+    assert out.tolist() == [0.0] * out.numel() and _signs(out) == _SIGNS[case[0]]
+
+
+_SIGNS = {
+    "remainder_zero": [-1.0, 1.0, -1.0, 1.0],
+    "remainder_scalar_zero": [-1.0, -1.0, 1.0],
+    "maximum_signed_zeros": [-1.0, 1.0],
+    "minimum_signed_zeros": [-1.0, 1.0],
+    "clamp_tensor_signed_zeros": [-1.0, 1.0],
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case", SIGNED_ZEROS, ids=lambda c: c[0])
+def test_signed_zeros_match_torch(case, torch):
+    assert _signs(case[1](torch)) == _SIGNS[case[0]]
 
 
 @pytest.mark.parametrize("case", PROMOTIONS, ids=lambda c: c[0])
