@@ -13,7 +13,7 @@ _METHODS = (
     "add sub mul div neg abs pow exp log sqrt sin cos tanh sigmoid relu sign reciprocal clone "
     "clamp clip clamp_min clamp_max square sum mean var std max min argmax argmin norm logsumexp "
     "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "
-    "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal"
+    "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any"
 ).split()
 
 

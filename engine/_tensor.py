@@ -17,7 +17,7 @@ from . import backend
 from ._tensor_ops import TensorOps
 from .autograd import grad_mode
 from .dtypes import dtype as _dtype
-from .dtypes import from_numpy_dtype
+from .dtypes import from_numpy_dtype, result_type
 
 _state = grad_mode._state
 _ndarray = numpy.ndarray
@@ -543,19 +543,14 @@ class Tensor(TensorOps):
         if not record:
             with grad_mode.no_grad():
                 result = op(self, *args)
-            if result._data.dtype != self._data.dtype and not numpy.can_cast(
-                result._data.dtype, self._data.dtype, casting="same_kind"
-            ):
-                raise RuntimeError(
-                    f"result type {result.dtype._legacy.replace('Tensor', '')} can't be cast to "
-                    f"the desired output type {self.dtype._legacy.replace('Tensor', '')}"
-                )
+            _check_cast(result.dtype, self.dtype)
             self._data[...] = result._data
             self._bump()
             return self
         # The node must see this tensor's value *before* the write: give it a snapshot.
         old = make_tensor(self._data.copy(), self._requires_grad, self.grad_fn, self._output_nr)
         result = op(old, *args)
+        _check_cast(result.dtype, self.dtype)
         if self._base is not None:
             self._rebase_view_base(result)
         self._data[...] = result._data
@@ -586,8 +581,11 @@ class Tensor(TensorOps):
                 raw = _operand_on(self, other)
             if type(self._data) is not _ndarray:  # CuPy's own ufunc, not NumPy's dispatch
                 ufunc = getattr(backend.array_module(self._data), ufunc.__name__)
-            try:
-                ufunc(self._data, raw, out=self._data, casting="same_kind")
+            if getattr(raw, "dtype", None) != self._data.dtype and not (
+                    type(raw) is float and self._data.dtype.kind == "f"):
+                _check_cast(result_type(self._data, raw), self.dtype)
+            try:  # the cast is checked (PyTorch's rule): NumPy may write it unsafely
+                ufunc(self._data, raw, out=self._data, casting="unsafe")
             except ValueError:
                 shape = getattr(raw, "shape", ())
                 try:
@@ -599,15 +597,6 @@ class Tensor(TensorOps):
                 raise RuntimeError(
                     f"output with shape [{', '.join(map(str, self.shape))}] doesn't match the "
                     f"broadcast shape [{', '.join(map(str, full))}]"
-                ) from None
-            except TypeError as exc:  # e.g. an int tensor += a float
-                if "Cannot cast" not in str(exc) and "same_kind" not in str(exc):
-                    raise
-                result = from_numpy_dtype(numpy.result_type(
-                    self._data.dtype, getattr(raw, "dtype", raw)))
-                raise RuntimeError(
-                    f"result type {result._legacy.replace('Tensor', '')} can't be cast to "
-                    f"the desired output type {self.dtype._legacy.replace('Tensor', '')}"
                 ) from None
             self._bump()
             return self
@@ -723,6 +712,17 @@ class _Shaped:
 
     def __init__(self, shape):
         self.shape = tuple(shape)
+
+
+def _check_cast(result, target):
+    """PyTorch's rule for writing an op's result into a tensor in place: not into a lower
+    category (a float result into an integer tensor, a number into a bool one); within one,
+    any width (uint8 -= int8 wraps, as in PyTorch)."""
+    if result._category > target._category:
+        raise RuntimeError(
+            f"result type {result._legacy.replace('Tensor', '')} can't be cast to the desired "
+            f"output type {target._legacy.replace('Tensor', '')}"
+        )
 
 
 def _operand_on(self, other):

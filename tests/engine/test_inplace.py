@@ -421,3 +421,33 @@ def test_setitem_node_names_match_torch(torch, key):
         grads.append(x.grad.numpy())
     assert names[0] == names[1]
     np.testing.assert_allclose(grads[0], grads[1])
+
+
+INPLACE_CASTS = {
+    "int_add_float_number": lambda T: T.tensor([1, 2]).add_(0.5),
+    "int_mul_float_tensor": lambda T: T.tensor([1, 2]).mul_(T.tensor([1.5, 2.0])),
+    "int_add_float_requiring_grad": lambda T: T.tensor([1, 2]).add_(
+        T.tensor([1.5, 2.0], requires_grad=True)),
+    "uint8_sub_int8_wraps": lambda T: T.tensor([1, 2], dtype=T.uint8).sub_(
+        T.tensor([3, 1], dtype=T.int8)),
+    "bool_add_int": lambda T: T.tensor([True]).add_(1),
+    "int_add_bool": lambda T: T.tensor([1]).add_(T.tensor([True])),
+    "float32_add_float64": lambda T: T.tensor([1.0]).add_(T.tensor([1.0], dtype=T.float64)),
+    "int_div_": lambda T: T.tensor([1, 2]).div_(2),
+    "int32_add_int64_wraps": lambda T: T.tensor([1], dtype=T.int32).add_(T.tensor([2**40])),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case", INPLACE_CASTS, ids=str)
+def test_inplace_result_casts_as_torch(torch, case):
+    """In place, a result may not go into a lower category (float into int, anything into
+    bool), recorded or not; within a category any width is written (uint8 wraps)."""
+    def outcome(lib):
+        try:
+            out = INPLACE_CASTS[case](lib)
+        except RuntimeError as err:
+            return "error", str(err)
+        return str(out.dtype).split(".")[-1], out.tolist()
+
+    assert outcome(engine) == outcome(torch)
