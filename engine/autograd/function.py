@@ -393,8 +393,12 @@ def _edge(tensor):
 
 def _edge_of_number(cls, arg):
     """Binary ops list a Python number operand as ``(None, 0)`` (PyTorch's next_functions
-    for ``x * 2``); other non-tensor arguments (dims, flags) have no edge."""
-    return NO_EDGE if cls._scalars_are_inputs and isinstance(arg, Number) else None
+    for ``x * 2``), and a tensor operand left out (clamp's missing bound); other non-tensor
+    arguments (dims, flags) have no edge."""
+    if cls._scalars_are_inputs and (type(arg) is float or type(arg) is int or arg is None
+                                    or isinstance(arg, Number)):
+        return NO_EDGE
+    return None
 
 
 def _forward_failed(cls, args, raw, exc):

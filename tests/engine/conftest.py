@@ -294,8 +294,8 @@ OPS = [
     # to x's shape only. node=False: torch lists a missing bound as (None, 0), the engine
     # gives None arguments no edge (engine/autograd/function.py)
     _op("clamp_tensors", lambda T, a, lo, hi: a.clamp(lo, hi), S23, S3, (2, 1)),
-    _op("clamp_tensor_min", lambda T, a, lo: a.clamp(min=lo), S23, S23, node=False),
-    _op("lib.clamp_tensor_max", lambda T, a, hi: T.clamp(a, None, hi), S23, S3, node=False),
+    _op("clamp_tensor_min", lambda T, a, lo: a.clamp(min=lo), S23, S23),
+    _op("lib.clamp_tensor_max", lambda T, a, hi: T.clamp(a, None, hi), S23, S3),
     # --- Python scalars, both operand orders ------------------------------------------
     _op("add_scalar", lambda T, a: a + 2.5, S23),
     _op("radd_scalar", lambda T, a: 2.5 + a, S23),
