@@ -66,6 +66,37 @@ def make_tensor(data, requires_grad=False, grad_fn=None, output_nr=0, vc=None):
 _new = object.__new__
 
 
+# C++'s names of the scalar types, as PyTorch's .grad setter prints them.
+_CPP_NAMES = {
+    "float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
+    "uint8": "unsigned char", "int16": "short int", "int32": "int", "int64": "long int",
+    "bool": "bool",
+}
+
+
+def _checked_hook(hook):
+    """``hook`` with PyTorch's checks on what it returns: a tensor (or None) of the
+    gradient's size and type."""
+
+    def checked(grad):
+        new = hook(grad)
+        if new is None or grad is None:
+            return new
+        if not isinstance(new, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+        name = getattr(hook, "__name__", "<unknown>")
+        if new._data.shape != grad._data.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if new._data.dtype != grad._data.dtype:
+            raise RuntimeError(
+                f"hook '{name}' has changed the type of value (was {grad.type()} got "
+                f"{new.type()})"
+            )
+        return new
+
+    return checked
+
+
 _INFERENCE_REQUIRES_GRAD = (
     "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
 )
@@ -191,7 +222,7 @@ class Tensor(TensorOps):
 
     @property
     def grad(self):
-        if self.grad_fn is not None and not self._retains_grad:
+        if self._grad is None and self.grad_fn is not None and not self._retains_grad:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
                 "Its .grad attribute won't be populated during autograd.backward(). If you "
@@ -207,14 +238,29 @@ class Tensor(TensorOps):
     def grad(self, value):
         if value is not None:
             if not isinstance(value, Tensor):
+                kind = type(value)
+                name = kind.__qualname__ if kind.__module__ == "builtins" else (
+                    f"{kind.__module__}.{kind.__qualname__}")
                 raise TypeError(
-                    f"assigned grad expected to be a Tensor or None but got grad of type "
-                    f"{type(value).__name__}"
+                    f"assigned grad expected to be a Tensor or None but got grad of type {name}"
                 )
             if value.shape != self.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                sizes = [", ".join(map(str, s)) for s in (value.shape, self.shape)]
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '[{sizes[0]}]'"
+                    f" to a tensor of size '[{sizes[1]}]'. Please ensure "
+                    "that the gradient and the tensor are the same size"
+                )
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    "attempting to assign a gradient with dtype "
+                    f"'{_CPP_NAMES[value.dtype.name]}' to a tensor with grad_dtype "
+                    f"'{self.dtype._legacy[:-6]}'. The gradient "
+                    "must match the tensor's grad_dtype (defaults to the tensor's dtype). You can "
+                    "set the tensor's grad_dtype attribute with a specific dtype, or None to allow "
+                    "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
+                    "its gradient may break downstream systems that assume they match."
+                )
             if type(value._data) is not type(self._data) and value.device != self.device:
                 raise RuntimeError(
                     f"attempting to assign a gradient with device type '{value.device.type}' to "
@@ -222,6 +268,10 @@ class Tensor(TensorOps):
                     "gradient and the tensor are on the same device"
                 )
         self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     @property
     def data(self):
@@ -258,6 +308,7 @@ class Tensor(TensorOps):
             )
         from .autograd.graph import RemovableHandle, _HookDict
 
+        hook = _checked_hook(hook)
         if self.grad_fn is None:  # a leaf: hooks run before accumulation into .grad
             if self._hooks is None:
                 self._hooks = _HookDict()
@@ -279,7 +330,7 @@ class Tensor(TensorOps):
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into the ``.grad`` of the leaves."""
-        if inputs is None:
+        if inputs is None and (gradient is None or isinstance(gradient, Tensor)):
             run_backward((self,), (gradient,), retain_graph, create_graph)
         else:
             autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)

@@ -100,8 +100,13 @@ class set_grad_enabled(_DecoratorContextManager):
     """Switch recording on or off; takes effect at once, and also works as a context manager."""
 
     def __init__(self, mode):
+        if type(mode) is not bool:  # PyTorch's argument parser takes only a bool
+            raise TypeError(
+                "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                f"{type(mode).__name__}"
+            )
         self._prev = _state.enabled
-        self.mode = bool(mode)
+        self.mode = mode
         _state.enabled = self.mode
 
     def __call__(self, func):

@@ -94,16 +94,16 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
     for idx, x in enumerate(inputs):
         if isinstance(x, Tensor) and x._requires_grad and x._data.dtype != numpy.float64:
             warnings.warn(
-                f"Input #{idx} requires gradient and is not a double precision floating point. "
-                "This check will likely fail if all the inputs are not of double precision "
-                "floating point. ",
+                f"Input #{idx} requires gradient and is not a double precision floating point or "
+                "complex. This check will likely fail if all the inputs are not of double "
+                "precision floating point or complex. ",
                 UserWarning,
                 stacklevel=2,
             )
     if not any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
         raise ValueError(
             "gradcheck expects at least one input tensor to require gradient, but none of "
-            "the them have requires_grad=True."
+            "them have requires_grad=True."
         )
     numerical = _numerical_jacobians(func, inputs, eps)
     analytical = _analytical_jacobians(func, inputs)

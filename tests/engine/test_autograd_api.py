@@ -250,3 +250,55 @@ def test_grad_of_an_input_with_a_hook_matches_torch(torch, case):
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_backward_inputs_keep_a_non_leafs_grad_without_warning():
+    # as torch: backward(inputs=[z]) retains z's grad, so reading it does not warn
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    z = x * 2
+    (z * z).sum().backward(inputs=[z])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert z.grad.tolist() == [4.0, 8.0]
+    assert z.retains_grad and x.grad is None
+
+
+def test_a_non_leafs_assigned_grad_reads_back_without_warning():
+    z = engine.tensor([1.0, 2.0], requires_grad=True) * 2
+    z.grad = engine.ones(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert z.grad.tolist() == [1.0, 1.0]
+
+
+def test_del_grad_sets_it_to_none():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = engine.ones(2)
+    del x.grad
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("materialize", [False, True])
+def test_grad_with_batched_grad_outputs_matches_torch(torch, materialize):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([1.0], dtype=lib.float64, requires_grad=True)
+        v = lib.tensor([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]], dtype=lib.float64)
+        kwargs = {"materialize_grads": True} if materialize else {"allow_unused": True}
+        gx, gw = lib.autograd.grad(x**2, [x, w], v, is_grads_batched=True, **kwargs)
+        return gx.tolist(), None if gw is None else gw.tolist()
+
+    assert run(engine) == run(torch)
+
+
+test_grad_with_batched_grad_outputs_matches_torch = pytest.mark.oracle(
+    test_grad_with_batched_grad_outputs_matches_torch)
+
+
+def test_hooks_that_keep_size_and_type_still_replace_the_gradient():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    z = x * 1
+    z.register_hook(lambda g: g * 2)
+    x.register_hook(lambda g: g + 1)
+    (z * z).sum().backward()
+    assert x.grad.tolist() == [5.0, 9.0]

@@ -7,6 +7,7 @@ itself while the engine tests need no torch.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import engine
@@ -55,6 +56,28 @@ def _view_detach_(T):
 
 def _leaf(T):
     return T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+
+def _hooked_backward(T, hook, leaf=True):
+    x = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+    z = x if leaf else x * 1
+    z.register_hook(hook)
+    (z * z).sum().backward()
+
+
+def _set_grad(T, value):
+    x = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+    x.grad = value
+
+
+def _three_ones(T):
+    return lambda g: T.ones(3, dtype=T.float64)
+
+
+def _unused_grad(T, **kwargs):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    w = T.tensor([1.0, 2.0], requires_grad=True)
+    return T.autograd.grad((x * x).sum(), [x, w], **kwargs)
 
 
 # id, scenario(lib) that raises, exception type, MSG key, how to compare
@@ -303,6 +326,53 @@ ERRORS = [
     ("where_float_condition", lambda T: T.where(T.ones(2), 1.0, 0.0), RuntimeError,
      "where expected condition to be a boolean tensor, but got a tensor with dtype Float",
      "exact"),
+    # the autograd API: hooks that change the gradient, .grad assignments, backward/grad args
+    ("hook_size_leaf", lambda T: _hooked_backward(T, _three_ones(T)), RuntimeError,
+     "hook '<lambda>' has changed the size of value", "exact"),
+    ("hook_size_nonleaf", lambda T: _hooked_backward(T, _three_ones(T), leaf=False), RuntimeError,
+     "hook '<lambda>' has changed the size of value", "exact"),
+    ("hook_type_leaf", lambda T: _hooked_backward(T, lambda g: g.float()), RuntimeError,
+     "hook '<lambda>' has changed the type of value (was engine.DoubleTensor got "
+     "engine.FloatTensor)", "exact, library named"),
+    ("hook_type_nonleaf", lambda T: _hooked_backward(T, lambda g: g.float(), leaf=False),
+     RuntimeError, "hook '<lambda>' has changed the type of value (was engine.DoubleTensor got "
+     "engine.FloatTensor)", "exact, library named"),
+    ("hook_returns_int", lambda T: _hooked_backward(T, lambda g: 3), TypeError,
+     "expected Variable, but hook returned 'int'", "exact"),
+    ("grad_set_size", lambda T: _set_grad(T, T.ones(3, dtype=T.float64)), RuntimeError,
+     "attempting to assign a gradient of size '[3]' to a tensor of size '[2]'. Please ensure "
+     "that the gradient and the tensor are the same size", "exact"),
+    ("grad_set_dtype", lambda T: _set_grad(T, T.ones(2)), RuntimeError,
+     "attempting to assign a gradient with dtype 'float' to a tensor with grad_dtype 'Double'. "
+     "The gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). You can "
+     "set the tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. "
+     "Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may break "
+     "downstream systems that assume they match.", "exact"),
+    ("grad_set_ndarray", lambda T: _set_grad(T, np.ones(2)), TypeError,
+     "assigned grad expected to be a Tensor or None but got grad of type numpy.ndarray", "exact"),
+    ("backward_list_gradient", lambda T: (_leaf(T) * 2).backward([1.0, 1.0, 1.0]), TypeError,
+     "gradients can be either Tensors or None, but got float", "exact"),
+    ("backward_gradient_count", lambda T: T.autograd.backward(
+        [_leaf(T).sum(), _leaf(T).sum()], [T.tensor(1.0)]), RuntimeError,
+     "got 2 tensors and 1 gradients", "exact"),
+    ("grad_outputs_count", lambda T: T.autograd.grad(
+        [_leaf(T).sum(), _leaf(T).sum()], [_leaf(T)], [T.tensor(1.0)]), RuntimeError,
+     "got 2 tensors and 1 gradients", "exact"),
+    ("grad_inputs_empty", lambda T: T.autograd.grad(_leaf(T).sum(), []), RuntimeError,
+     "`inputs` argument to `grad()` cannot be empty.", "exact"),
+    ("grad_materialize_not_allow_unused", lambda T: _unused_grad(
+        T, allow_unused=False, materialize_grads=True), ValueError,
+     "Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+     "allow_unused=False.", "exact"),
+    ("backward_inputs_not_requiring_grad", lambda T: (_leaf(T) * 2).sum().backward(
+        inputs=[T.ones(2)]), RuntimeError,
+     "can't retain_grad on Tensor that has requires_grad=False", "exact"),
+    ("gradcheck_nothing_requires_grad", lambda T: T.autograd.gradcheck(
+        lambda x: x * 2, (T.ones(2, dtype=T.float64),)), ValueError,
+     "gradcheck expects at least one input tensor to require gradient, but none of them have "
+     "requires_grad=True.", "exact"),
+    ("set_grad_enabled_not_bool", lambda T: T.set_grad_enabled(1), TypeError,
+     "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not int", "exact"),
 ]
 
 

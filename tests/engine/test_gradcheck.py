@@ -112,3 +112,14 @@ def test_gradcheck_defaults_are_pytorchs():
     assert (params["eps"].default, params["atol"].default, params["rtol"].default) == (
         1e-06, 1e-05, 0.001,
     )
+
+
+def test_float32_warning_is_torchs_text():
+    x = engine.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning) as record:
+        engine.autograd.gradcheck(lambda t: t * 2, (x,), atol=1e-1, rtol=1e-1)
+    assert str(record[0].message) == (
+        "Input #0 requires gradient and is not a double precision floating point or complex. "
+        "This check will likely fail if all the inputs are not of double precision floating "
+        "point or complex. "
+    )
