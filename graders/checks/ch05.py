@@ -253,7 +253,7 @@ def _scenario_trial(scenario: Scenario) -> Trial:
 
 def _explain_rule_error(exc: BaseException) -> str | None:
     text = str(exc)
-    if "assigned grad has data of a different" in text:
+    if "attempting to assign a gradient" in text:  # of another size, dtype or device
         return "store a tensor with the leaf's own shape and dtype: grad.clone() has both."
     if "assigned grad expected to be a Tensor" in text:
         return ("leaf.grad must be a tensor: store grad.clone(), not an array or a number "
