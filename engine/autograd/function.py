@@ -484,7 +484,7 @@ def _as_view(out, base):
 
 def _edges(cls, args):
     """One entry per forward argument: an edge for a tensor that requires grad, NO_EDGE for
-    a tensor (or, for binary ops, a number) that does not, None for anything else."""
+    one that does not, and for anything else ``_edge_of_number``'s rule."""
     edges, meta = [], []
     for arg in args:
         if isinstance(arg, Tensor):
@@ -493,10 +493,8 @@ def _edges(cls, args):
                 meta.append((arg._data.shape, arg._data.dtype, arg.device))
                 continue
             edges.append(NO_EDGE)
-        elif cls._scalars_are_inputs and isinstance(arg, Number):
-            edges.append(NO_EDGE)
         else:
-            edges.append(None)
+            edges.append(_edge_of_number(cls, arg))
         meta.append(None)
     return tuple(edges), meta
 
