@@ -184,9 +184,17 @@ def make_array(rng, shape, domain="real", dtype="float64"):
               division) by far more than a finite-difference step
     positive  values in [0.5, 2] (log, sqrt, powers with real exponents)
     grid      values from {-1, -0.5, 0, 0.5, 1}: ties, for comparisons
+    dividend, divisor
+              for remainder (``a % b`` jumps wherever a/b is an integer): dividends near
+              ±{0.3, 0.7, 1.3, 1.7}, divisors near ±{0.8, 1.6} (and the table's scalars 1.5,
+              -0.75), so every quotient stays over 0.05 from an integer
     """
     shape = tuple(shape)
-    if domain == "real":
+    if domain in ("dividend", "divisor"):
+        centres = [0.3, 0.7, 1.3, 1.7] if domain == "dividend" else [0.8, 1.6]
+        mag = rng.choice(np.array(centres), size=shape) + rng.uniform(-0.005, 0.005, size=shape)
+        arr = np.where(rng.random(size=shape) < 0.5, -mag, mag)
+    elif domain == "real":
         mag = rng.uniform(0.1, 2.0, size=shape)
         arr = np.where(rng.random(size=shape) < 0.5, -mag, mag)
     elif domain == "positive":
@@ -262,7 +270,11 @@ class Op:
         return self.name
 
     def arrays(self, rng, dtype="float64", shapes=None):
-        return [make_array(rng, s, self.domain, dtype) for s in (shapes or self.shapes)]
+        shapes = shapes or self.shapes
+        if self.domain == "remainder":  # the first input is the dividend, the rest divisors
+            return [make_array(rng, s, "divisor" if i else "dividend", dtype)
+                    for i, s in enumerate(shapes)]
+        return [make_array(rng, s, self.domain, dtype) for s in shapes]
 
 
 def _op(name, fn, *shapes, **kw):
@@ -289,7 +301,7 @@ OPS = [
     _op("where", lambda T, a, b: T.where(a > 0, a, b), S23, S3, broadcast=True),
     _op("where_scalar", lambda T, a: T.where(a > 0, a, 0.0), S23),
     _op("where_3", lambda T, c, a, b: T.where(c > 0, a, b), S3, (2, 1), (1, 3), broadcast=True),
-    _op("remainder", lambda T, a, b: a % b, S23, S3, broadcast=True),  # RemainderBackward1
+    _op("remainder", lambda T, a, b: a % b, S23, S3, domain="remainder", broadcast=True),  # RemainderBackward1
     # tensor bounds get gradients too (where x is outside them); torch broadcasts the bounds
     # to x's shape only. node=False: torch lists a missing bound as (None, 0), the engine
     # gives None arguments no edge (engine/autograd/function.py)
@@ -315,8 +327,8 @@ OPS = [
     _op("pow_neg", lambda T, a: a**-1.5, S3, domain="positive"),
     _op("rpow_2", lambda T, a: 2**a, S23),
     _op("rpow_float", lambda T, a: 1.5**a, S3),
-    _op("remainder_scalar", lambda T, a: a % 1.5, S23),  # RemainderBackward0
-    _op("remainder_neg_scalar", lambda T, a: a % -0.75, S3),
+    _op("remainder_scalar", lambda T, a: a % 1.5, S23, domain="remainder"),  # RemainderBackward0
+    _op("remainder_neg_scalar", lambda T, a: a % -0.75, S3, domain="remainder"),
     _op("neg", lambda T, a: -a, S23),
     _op("lib.neg", lambda T, a: T.neg(a), S3),
     # --- unary (method and function) ----------------------------------------------------
