@@ -183,3 +183,15 @@ def common_device(arrays):
 
 
 numpy_module = numpy
+
+_ndarray = numpy.ndarray
+_add_reduce = numpy.add.reduce
+
+
+def array_sum(a, axis=None, dtype=None, keepdims=False):
+    """``a.sum(axis, dtype, keepdims=...)``. NumPy's ``ndarray.sum`` is a Python function
+    around the ufunc reduction called here (0.2 us less on a small array); other array
+    libraries use their own ``sum``."""
+    if type(a) is _ndarray:
+        return _add_reduce(a, axis, dtype, None, keepdims)
+    return a.sum(axis=axis, dtype=dtype, keepdims=keepdims)

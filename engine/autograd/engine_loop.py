@@ -436,13 +436,22 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     if retain_graph is None:
         retain_graph = create_graph
     raw = not create_graph
-    pairs = _root_gradients(roots, grad_roots, raw)
+    root = roots[0] if len(roots) == 1 and grad_roots[0] is None and raw else None
+    if root is not None and root._requires_grad and root._data.size == 1:
+        # The usual loss.backward(): one scalar root and its implicit gradient, 1.
+        grad = _one(root._data)
+        node = root.grad_fn
+        pairs = ((node, root._output_nr, grad) if node is not None
+                 else (accumulator_of(root), 0, grad),)
+    else:
+        pairs = _root_gradients(roots, grad_roots, raw)
     # Arrays a caller handed in may be held elsewhere: never make them a .grad uncopied.
-    shared = {id(grad) for _, _, grad in pairs}
-    if len(pairs) == 1:  # the usual loss.backward()
+    if len(pairs) == 1:
         root_nodes = [pairs[0][0]]
+        shared = {id(pairs[0][2])}
     else:
         root_nodes = list(dict.fromkeys([node for node, _, _ in pairs]))
+        shared = {id(grad) for _, _, grad in pairs}
     # A node's inputs always exist before it, so creation order (``_seq``) descending is a
     # topological order, and the very order PyTorch's ready-queue produces. No dependency
     # counting needed: sort what is reachable, then walk it once.
@@ -495,8 +504,10 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                         g = grads[0]
                         leaf._grad = make_tensor(g if _owned(g, shared) else g.copy())
                     else:
-                        leaf._grad._data += grads[0]
-                        leaf._grad._bump()
+                        stored = leaf._grad
+                        stored._data += grads[0]
+                        if not stored._inference:
+                            stored._vc[0] += 1  # its _bump(), inline
                     continue
                 if node._array_backward and len(grads) == 1:
                     result = node._forward_cls.backward(node, grads[0])

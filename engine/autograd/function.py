@@ -101,11 +101,12 @@ class BackwardFunction(Node):
     """The node (and ``ctx``) made by ``Function.apply``; named after the op, e.g.
     ``MulBackward0`` for built-ins and ``FBackward`` for a user's ``F``."""
 
-    __slots__ = ("needs_input_grad", "_saved", "_input_meta")
+    # _to_save holds what forward passed to save_for_backward until apply packs it (a slot:
+    # every recorded op writes and reads it, and an instance-dict entry costs more).
+    __slots__ = ("needs_input_grad", "_saved", "_input_meta", "_to_save")
     _forward_cls = None
     _array_backward = False  # built-ins: backward also runs on raw arrays (see ops.dual)
     # Rarely set, so class-level defaults.
-    _to_save = None
     _outputs_meta = None
     _non_differentiable = None
     _dirty = None
@@ -307,7 +308,7 @@ class Function(metaclass=FunctionMeta):
         # Recording a built-in op: one pass over the arguments gathers the raw arrays, the
         # edges to their nodes, and the shapes and dtypes of those that need a gradient.
         node = _new(cls._backward_cls)
-        node._saved = None
+        node._saved = node._to_save = None
         if len(args) == 2:  # binary ops, the most frequent: the same pass without lists
             a, b = args
             if isinstance(a, Tensor):
@@ -358,7 +359,12 @@ class Function(metaclass=FunctionMeta):
             result.grad_fn = node
         to_save = node._to_save
         if to_save is not None:
-            node._saved = tuple([_pack_one(item, args, result, out) for item in to_save])
+            if len(to_save) == 2:  # binary ops: without the list
+                first, second = to_save
+                node._saved = (_pack_one(first, args, result, out),
+                               _pack_one(second, args, result, out))
+            else:
+                node._saved = tuple([_pack_one(item, args, result, out) for item in to_save])
             node._to_save = None
         if anomaly_mode._state.enabled:
             node._traceback = anomaly_mode.forward_traceback()
@@ -368,7 +374,7 @@ class Function(metaclass=FunctionMeta):
     def _new_node(cls, args, recording=True):
         node = object.__new__(cls._backward_cls)
         node._seq = next(_sequence)
-        node._saved = None
+        node._saved = node._to_save = None
         if recording:
             node.needs_input_grad = tuple(
                 [isinstance(arg, Tensor) and arg._requires_grad for arg in args]

@@ -9,7 +9,7 @@ higher-order derivatives. Each helper dispatches on its argument's type.
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ..backend import array_module, numpy_module
+from ..backend import array_module, array_sum, numpy_module
 
 
 def _unary(method):
@@ -57,10 +57,10 @@ def sum_to(g, shape):
     # Sum the added leading dimensions away, keep the grown ones: the result is a fresh
     # array (not a reshaped view), so it can become a .grad without a copy.
     if lead:
-        g = g.sum(axis=tuple(range(lead)))
+        g = array_sum(g, tuple(range(lead)))
     kept = tuple(d - lead for d in dims if d >= lead)
     if kept:
-        g = g.sum(axis=kept, keepdims=True)
+        g = array_sum(g, kept, None, True)
     return g
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy
 
 from ..autograd.function import ArrayFunction
-from ..backend import array_module
+from ..backend import array_module, array_sum
 from . import dual
 
 
@@ -77,7 +77,7 @@ class SumAll(_Reduce):
         ctx.shape = a.shape
         if a.dtype.kind in "bi" and dtype is None:
             dtype = numpy.int64
-        return a.sum(dtype=dtype)
+        return array_sum(a, None, dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -92,7 +92,7 @@ class Sum(_Reduce):
         ctx.shape, ctx.dims = a.shape, dims
         if a.dtype.kind in "bi" and dtype is None:
             dtype = numpy.int64
-        return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
+        return array_sum(a, dims, dtype, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -127,7 +127,7 @@ class MeanAll(_Reduce):
             # NumPy's mean() is a Python function: 3 us on a small array, against 0.8 us for
             # its own arithmetic here (float16 sums in float32, and a count from 2**24 up is
             # not exact in float32: those keep mean()).
-            return a.sum() / a.size
+            return array_sum(a) / a.size
         return a.mean()
 
     @staticmethod
