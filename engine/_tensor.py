@@ -296,6 +296,7 @@ class Tensor(TensorOps):
         node = self.grad_fn
         if node._retains is None:
             node._retains = {}
+            node._hooked = True
         node._retains[self._output_nr] = weakref.ref(self)
         self._retains_grad = True
 

@@ -494,7 +494,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                                     captured, needed, anomaly)
                 if out is _SKIP:
                     continue
-            elif node._pre_hooks is None and node._retains is None and node._hooks is None:
+            elif not node._hooked:
                 # The common case, kept lean: no hooks, gradients as raw arrays.
                 if type(node) is AccumulateGrad:
                     leaf = node.variable

@@ -136,12 +136,21 @@ class BackwardFunction(Node):
         if self._array_backward and not _state.enabled:
             out = []
             for entry in saved:
-                obj = entry[1]
-                # The usual entry inline: an input tensor, unmodified since it was saved.
-                if entry[0] == 1 and obj._vc[0] == entry[2]:
-                    out.append(obj._data)
-                else:
-                    out.append(_unpack(self, entry, True))
+                kind, obj = entry[0], entry[1]
+                # The usual entries inline (see _unpack): an input tensor or one of this
+                # node's outputs, unmodified since saved, or a plain value.
+                if kind == 1:
+                    if obj._vc[0] == entry[2]:
+                        out.append(obj._data)
+                        continue
+                elif kind == 2:
+                    if obj[1][0] == entry[2]:
+                        out.append(obj[0])
+                        continue
+                elif kind == 0:
+                    out.append(obj)
+                    continue
+                out.append(_unpack(self, entry, True))
             return tuple(out)
         return tuple([_unpack(self, entry, False) for entry in saved])
 
@@ -190,6 +199,7 @@ def _unpack(node, entry, raw):
 
 _NOTHING_SAVED = (0, None, 0)
 _PAIR_NEEDS = (((False, False), (False, True)), ((True, False), (True, True)))
+_ONE_NEEDS = (True,)
 
 
 def _pack_one(item, args, result, out):
@@ -293,6 +303,9 @@ class Function(metaclass=FunctionMeta):
                     a, b = args
                     out = cls.forward(_NULL_CTX, a._data if isinstance(a, Tensor) else a,
                                       b._data if isinstance(b, Tensor) else b)
+                elif len(args) == 1:  # unary ops, the same
+                    a = args[0]
+                    out = cls.forward(_NULL_CTX, a._data if isinstance(a, Tensor) else a)
                 else:
                     raw = [a._data if isinstance(a, Tensor) else a for a in args]
                     out = cls.forward(_NULL_CTX if len(raw) <= 8 else _null_ctx(len(raw)),
@@ -328,6 +341,17 @@ class Function(metaclass=FunctionMeta):
             except (TypeError, ValueError) as exc:
                 return _forward_failed(cls, args, [ra, rb], exc)
             node._edges, node._input_meta = (ea, eb), (ma, mb)
+        elif len(args) == 1:  # unary ops: the one argument is a tensor that requires grad
+            (a,) = args
+            ra = a._data
+            node.needs_input_grad = _ONE_NEEDS
+            edge, meta = _edge(a), (ra.shape, ra.dtype)
+            node._seq = next(_sequence)
+            try:
+                out = cls.forward(node, ra)
+            except (TypeError, ValueError) as exc:
+                return _forward_failed(cls, args, [ra], exc)
+            node._edges, node._input_meta = (edge,), (meta,)
         else:
             raw, edges, meta = [], [], []
             for arg in args:

@@ -51,6 +51,7 @@ class Node:
     _hooks = None  # post-hooks: fn(grad_inputs, grad_outputs)
     _pre_hooks = None  # pre-hooks: fn(grad_outputs); tensor hooks live here too
     _retains = None  # {output_nr: weakref to a tensor that called retain_grad()}
+    _hooked = False  # set with any of the three above: the backward loop checks this flag only
     _traceback = None  # the forward traceback, recorded in anomaly mode
     _array_backward = False  # see BackwardFunction
     _saved = None
@@ -75,6 +76,7 @@ class Node:
         """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new grad_inputs."""
         if self._hooks is None:
             self._hooks = _HookDict()
+            self._hooked = True
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = fn
         return handle
@@ -83,6 +85,7 @@ class Node:
         """``fn(grad_outputs)`` runs before this node; it may return new grad_outputs."""
         if self._pre_hooks is None:
             self._pre_hooks = _HookDict()
+            self._hooked = True
         handle = RemovableHandle(self._pre_hooks)
         self._pre_hooks[handle.id] = fn
         return handle

@@ -26,7 +26,8 @@ class _Product(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        _same_dtype(a, b)
+        if a.dtype != b.dtype:
+            _same_dtype(a, b)  # raises PyTorch's error
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
         return a @ b
@@ -44,7 +45,12 @@ class Mm(_Product):
                     f"and {b.shape[0]}x{b.shape[1]})"
                 )
             raise RuntimeError(f"self must be a matrix (got {a.ndim}-D and {b.ndim}-D)")
-        return _Product.forward(ctx, a, b)
+        # _Product.forward, inline: this is the product of every Linear layer and MLP.
+        if a.dtype != b.dtype:
+            _same_dtype(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                              b if ctx.needs_input_grad[0] else None)
+        return a @ b
 
     @staticmethod
     def backward(ctx, g):
