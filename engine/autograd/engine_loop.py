@@ -481,7 +481,9 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     _run_state.accumulate = accumulate
     anomaly = anomaly_mode._state.enabled
     general = inputs is not None or anomaly or not raw
-    quiet = dual.quiet().__enter__()  # inf and nan in gradients are values, not warnings
+    # inf and nan in gradients are values, not warnings: one quiet() for the whole pass (the
+    # ops' backward formulas have none of their own; Node.__call__ has its own).
+    quiet = dual.quiet().__enter__()
     try:
         for node in order:
             grads = buffers.pop(node, None)

@@ -94,7 +94,12 @@ class Node:
         return f"<{self.name()} object at {id(self):#x}>"
 
     def __call__(self, *grad_outputs):
-        return self.apply(*grad_outputs)
+        # Quiet as in a backward pass (run_backward silences NumPy's floating-point warnings
+        # once for the whole pass, so the ops' backward formulas do not).
+        from ..ops.dual import quiet
+
+        with quiet():
+            return self.apply(*grad_outputs)
 
     # engine hooks ---------------------------------------------------------------------
     def _release(self):

@@ -141,9 +141,8 @@ class Div(_Binary):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        with dual.quiet():
-            return (g / b if ctx.needs_input_grad[0] else None,
-                    -g * a / (b * b) if ctx.needs_input_grad[1] else None)  # d/db a/b = -a/b²
+        return (g / b if ctx.needs_input_grad[0] else None,
+                -g * a / (b * b) if ctx.needs_input_grad[1] else None)  # d/db a/b = -a/b²
 
 
 class Pow(_Binary):
@@ -162,14 +161,13 @@ class Pow(_Binary):
     @staticmethod
     def backward(ctx, g):
         a, b, y = ctx.saved_tensors
-        with dual.quiet():
-            # 0 where b == 0, as PyTorch: b a^(b-1) would be 0 * inf at a == 0
-            ga = (dual.where(b == 0, 0.0, g * b * a ** (b - 1)) if ctx.needs_input_grad[0]
-                  else None)
-            gb = None
-            if ctx.needs_input_grad[1]:
-                # d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's choice)
-                gb = dual.where((a == 0) & (b >= 0), 0.0, g * y * dual.log(a))
+        # 0 where b == 0, as PyTorch: b a^(b-1) would be 0 * inf at a == 0
+        ga = (dual.where(b == 0, 0.0, g * b * a ** (b - 1)) if ctx.needs_input_grad[0]
+              else None)
+        gb = None
+        if ctx.needs_input_grad[1]:
+            # d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's choice)
+            gb = dual.where((a == 0) & (b >= 0), 0.0, g * y * dual.log(a))
         return ga, gb
 
 

@@ -299,8 +299,7 @@ class LogSumExp(_Reduce):
     def backward(ctx, g):
         a, y = ctx.saved_tensors
         kept = ctx.kept
-        with dual.quiet():
-            return g.reshape(kept) * dual.exp(a - y.reshape(kept)), None, None
+        return g.reshape(kept) * dual.exp(a - y.reshape(kept)), None, None
 
 
 def _check_var(a):
@@ -340,9 +339,8 @@ class Var(_Reduce):
         kept = _kept_shape(ctx.shape, ctx.dims)
         n = _count(ctx.shape, ctx.dims)
         dof = max(n - ctx.correction, 0)
-        with dual.quiet():
-            centred = x - dual.sum_to(x, kept) / n
-            return g.reshape(kept) * centred * (2.0 / dof if dof else float("inf"))
+        centred = x - dual.sum_to(x, kept) / n
+        return g.reshape(kept) * centred * (2.0 / dof if dof else float("inf"))
 
 
 class Std(Var):
@@ -361,8 +359,7 @@ class Std(Var):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        with dual.quiet():
-            g = dual.where(y == 0, 0.0, g / (2 * y))  # d sqrt(v) = dv / (2 sqrt(v))
+        g = dual.where(y == 0, 0.0, g / (2 * y))  # d sqrt(v) = dv / (2 sqrt(v))
         return Var._grad(ctx, x, g), None, None, None
 
 
@@ -417,8 +414,7 @@ class Norm(_Reduce):
     def backward(ctx, g):
         if ctx.p == 0:  # piecewise constant: PyTorch gives no gradient (x.grad stays None)
             return None, None, None, None
-        with dual.quiet():
-            return Norm._backward(ctx, g)
+        return Norm._backward(ctx, g)
 
     @staticmethod
     def _backward(ctx, g):

@@ -74,8 +74,7 @@ class Log(_Unary):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        with dual.quiet():
-            return g / x  # d/dx log x = 1/x
+        return g / x  # d/dx log x = 1/x
 
 
 class Sqrt(_Unary):
@@ -91,8 +90,7 @@ class Sqrt(_Unary):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        with dual.quiet():
-            return g / (2 * y)  # d/dx sqrt x = 1 / (2 sqrt x)
+        return g / (2 * y)  # d/dx sqrt x = 1 / (2 sqrt x)
 
 
 class Sin(_Unary):
@@ -285,8 +283,9 @@ class PowScalar(_Unary):
         c = ctx.exponent
         if c == 0:
             return g * 0, None
-        with dual.quiet():
-            return g * c * x ** (c - 1), None  # d/dx x^c = c x^(c-1)
+        if c == 2:  # the usual square: x itself, not x ** 1 (a copy)
+            return g * (x * 2), None
+        return g * c * x ** (c - 1), None  # d/dx x^c = c x^(c-1)
 
 
 class RPowScalar(_Unary):

@@ -256,3 +256,17 @@ def test_norm_0_gives_no_gradient():
     assert y.tolist() == [2.0, 1.0] and type(y.grad_fn).__name__ == "LinalgVectorNormBackward0"
     y.sum().backward()
     assert x.grad is None
+
+
+@pytest.mark.parametrize("grad_mode", [True, False], ids=["grad_mode", "no_grad"])
+def test_calling_a_node_directly_computes_silently(grad_mode):
+    """The backward pass silences NumPy's warnings once, around every node; a node called by
+    hand (``y.grad_fn(g)``) is silenced the same way, and gives torch's values."""
+    x = engine.tensor([0.0, 1.0, 4.0], requires_grad=True)
+    y = x.log()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with engine.set_grad_enabled(grad_mode):
+            got = y.grad_fn(engine.ones(3))
+    got = got[0] if isinstance(got, tuple) else got
+    assert np.asarray(got.tolist()).tolist() == [float("inf"), 1.0, 0.25]
