@@ -179,9 +179,13 @@ sum_to_shape = dual.sum_to
 
 
 def _expandable(small, big):
-    if len(small) > len(big):
+    lead = len(big) - len(small)
+    if lead < 0:
         return False
-    return all(s == b or s == 1 for s, b in zip(reversed(small), reversed(big)))
+    for i, n in enumerate(small):
+        if n != 1 and n != big[lead + i]:
+            return False
+    return True
 
 
 def _validate(node, grads, raw):

@@ -47,10 +47,15 @@ def sum_to(g, shape):
     """Undo broadcasting: sum ``g`` over the dimensions that broadcasting added or grew."""
     shape = tuple(shape)
     lead = g.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    )
+    # The dims of ``shape`` that broadcasting grew from 1. (Plain loops, not generators:
+    # this runs for every broadcast gradient.)
+    grown = []
+    g_shape = tuple(g.shape)
+    for i, n in enumerate(shape):
+        if n == 1 and g_shape[lead + i] != 1:
+            grown.append(i)
     if isinstance(g, Tensor):
+        dims = tuple(range(lead)) + tuple([lead + i for i in grown])
         if dims:
             g = g.sum(dim=dims, keepdim=True)
         return g.reshape(shape) if tuple(g.shape) != shape else g
@@ -58,9 +63,8 @@ def sum_to(g, shape):
     # array (not a reshaped view), so it can become a .grad without a copy.
     if lead:
         g = array_sum(g, tuple(range(lead)))
-    kept = tuple(d - lead for d in dims if d >= lead)
-    if kept:
-        g = array_sum(g, kept, None, True)
+    if grown:
+        g = array_sum(g, tuple(grown), None, True)
     return g
 
 
