@@ -550,13 +550,14 @@ def _finish(cls, node, args, out, record):
         elif not cls._array_forward and not any(o is d for d in dirty):
             if any(o is a for a in args):  # forward returned an input: give back a new alias
                 o = make_tensor(o._data, vc=o._vc)
-        is_dirty = any(o is d for d in dirty)
-        if is_dirty:
+        # (Each generator below costs ~0.4 us compiled: tested only when there is a list.)
+        if dirty and any(o is d for d in dirty):
             o._bump()
         if (
             record
-            and o.dtype.is_floating_point
-            and not any(o is n or o._data is getattr(n, "_data", n) for n in non_diff)
+            and o._data.dtype.kind in "fc"
+            and not (non_diff and any(o is n or o._data is getattr(n, "_data", n)
+                                      for n in non_diff))
         ):
             o._requires_grad = True
             o.grad_fn = node
