@@ -132,7 +132,7 @@ class MeanAll(_Reduce):
 
     @staticmethod
     def backward(ctx, g):
-        return dual.expand(g, ctx.shape) / ctx.count
+        return dual.expand(g / ctx.count, ctx.shape)  # divided before it is spread: one pass
 
 
 class MeanAllAs(MeanAll):
@@ -174,7 +174,7 @@ class Mean(_Reduce):
         n = 1
         for d in ctx.dims:
             n *= ctx.shape[d] if ctx.shape else 1
-        return spread(g, ctx.shape, ctx.dims) / max(n, 1), None, None, None
+        return spread(g / max(n, 1), ctx.shape, ctx.dims), None, None, None  # as MeanAll
 
 
 def _empty_check(a, name):
