@@ -13,15 +13,15 @@ from numbers import Number
 from . import backend
 from .dtypes import from_numpy_dtype
 
-U = B = R = M = I = L = C = None  # engine.ops: unary, binary, reduce, movement, indexing,
-#                                   linalg, conversion
+U = B = R = M = I = L = C = S = None  # engine.ops: unary, binary, reduce, movement,
+#                                       indexing, linalg, conversion, scan
 
 
 Tensor = tensor = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, M, I, L, C, Tensor, tensor
+    global U, B, R, M, I, L, C, S, Tensor, tensor
     from ._tensor import Tensor, tensor
     from .ops import binary as B
     from .ops import conversion as C
@@ -29,6 +29,7 @@ def _bind():
     from .ops import linalg as L
     from .ops import movement as M
     from .ops import reduce as R
+    from .ops import scan as S
     from .ops import unary as U
 
 
@@ -275,6 +276,12 @@ class TensorOps:
 
     def exp(self):
         return U.Exp.apply(self)
+
+    def expm1(self):
+        return U.Expm1.apply(self)
+
+    def log1p(self):
+        return U.Log1p.apply(self)
 
     def log(self):
         return U.Log.apply(self)
@@ -541,6 +548,14 @@ class TensorOps:
         if len(set(dims)) != len(dims):
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         return M.Permute.apply(self, dims)
+
+    def flip(self, *dims):
+        if not dims:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
+        return M.Flip.apply(self, R.normalize_dims(_shape_arg(dims), self.ndim))
+
+    def cumsum(self, dim, *, dtype=None):
+        return S.Cumsum.apply(self, M.wrap_dim(dim, self.ndim), None if dtype is None else dtype.np)
 
     def __getitem__(self, key):
         return I.getitem(self, key)

@@ -76,6 +76,18 @@ def where(cond, a, b):
     return array_module(cond).where(cond, a, b)
 
 
+def flip(g, dims):
+    if isinstance(g, Tensor):
+        return g.flip(dims)
+    return array_module(g).flip(g, dims)
+
+
+def cumsum(g, dim):
+    if isinstance(g, Tensor):
+        return g.cumsum(dim)
+    return array_module(g).cumsum(g, axis=dim)
+
+
 def swapaxes(g, d0, d1):
     if isinstance(g, Tensor):
         return g.transpose(d0, d1)

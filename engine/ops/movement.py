@@ -189,6 +189,21 @@ class T(_View):
         return g.T
 
 
+class Flip(ArrayFunction):
+    """``x.flip(dims)``: a copy, as in PyTorch (NumPy's flip is a view)."""
+
+    node_name = "FlipBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return array_module(a).flip(a, dims).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return dual.flip(g, ctx.dims), None
+
+
 class Permute(_View):
     node_name = "PermuteBackward0"
 

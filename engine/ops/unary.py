@@ -77,6 +77,37 @@ class Log(_Unary):
         return g / x  # d/dx log x = 1/x
 
 
+class Log1p(_Unary):
+    node_name = "Log1PBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with dual.quiet():  # log1p(-1) = -inf, below -1 nan, silently
+            return array_module(a).log1p(floating(a))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x + 1)  # d/dx log(1 + x) = 1 / (1 + x)
+
+
+class Expm1(_Unary):
+    node_name = "Expm1Backward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        with dual.quiet():  # overflow to inf is a value
+            y = array_module(a).expm1(floating(a))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y + 1)  # d/dx (e^x - 1) = e^x = y + 1
+
+
 class Sqrt(_Unary):
     node_name = "SqrtBackward0"
 

@@ -334,6 +334,10 @@ OPS = [
     # --- unary (method and function) ----------------------------------------------------
     _op("exp", lambda T, a: a.exp(), S23),
     _op("lib.exp", lambda T, a: T.exp(a), S3),
+    _op("expm1", lambda T, a: a.expm1(), S23),
+    _op("lib.expm1", lambda T, a: T.expm1(a), S3),
+    _op("log1p", lambda T, a: a.log1p(), S23, domain="positive"),
+    _op("lib.log1p", lambda T, a: T.log1p(a), S3, domain="positive"),
     _op("log", lambda T, a: a.log(), S23, domain="positive"),
     _op("lib.log", lambda T, a: T.log(a), S3, domain="positive"),
     _op("sqrt", lambda T, a: a.sqrt(), S23, domain="positive"),
@@ -447,6 +451,17 @@ OPS = [
     _op("transpose_3d", lambda T, a: a.transpose(0, 2), (2, 3, 4)),
     _op("lib.transpose", lambda T, a: T.transpose(a, 1, 2), (2, 3, 4)),
     _op("permute", lambda T, a: a.permute(2, 0, 1), (2, 3, 4)),
+    # flip is a copy in torch (NumPy's flip is a view)
+    _op("flip", lambda T, a: a.flip(0), S23),
+    _op("flip_dims", lambda T, a: a.flip(2, -3), (2, 3, 4)),
+    _op("lib.flip", lambda T, a: T.flip(a, [1]), S23),
+    _op("flip_0d", lambda T, a: a.flip(0), ()),
+    # --- scans ------------------------------------------------------------------------
+    _op("cumsum", lambda T, a: a.cumsum(1), S23),
+    _op("cumsum_neg", lambda T, a: a.cumsum(-2), (2, 3, 4)),
+    _op("lib.cumsum", lambda T, a: T.cumsum(a, 0), S3),
+    _op("cumsum_0d", lambda T, a: a.cumsum(0), ()),
+    _op("cumsum_dtype", lambda T, a: a.cumsum(0, dtype=T.float64), S23),
     _op("lib.permute", lambda T, a: T.permute(a, (1, 0, 2)), (2, 3, 4)),
     _op("reshape", lambda T, a: a.reshape(3, 2), S23),
     _op("reshape_infer", lambda T, a: a.reshape(-1, 2), (2, 3, 2)),

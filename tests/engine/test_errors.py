@@ -287,6 +287,12 @@ ERRORS = [
     ("stack_negative_dim_out_of_range", lambda T: T.stack([T.ones(2, 3)] * 2, -4), IndexError,
      "Dimension out of range (expected to be in range of [-3, 2], but got -4)", "exact"),
     # elementwise ops: the engine gave NumPy's errors, or silent zeros
+    ("flip_repeated_dim", lambda T: T.ones(2, 3).flip(0, -2), RuntimeError,
+     "dim 0 appears multiple times in the list of dims", "exact"),
+    ("flip_dim_range", lambda T: T.ones(2, 3).flip(2), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)", "exact"),
+    ("cumsum_dim_range", lambda T: T.ones(2, 3).cumsum(-3), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got -3)", "exact"),
     ("int_floordiv_zero", lambda T: T.tensor([7, -7]) // T.tensor([3, 0]), RuntimeError,
      "ZeroDivisionError", "exact"),
     ("int_floordiv_scalar_zero", lambda T: T.tensor([7]) // 0, RuntimeError,
