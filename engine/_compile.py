@@ -24,7 +24,8 @@ MODULES = [
     "_tensor.py", "_tensor_ops.py", "_functions.py", "creation.py", "dtypes.py", "backend.py",
     "autograd/function.py", "autograd/engine_loop.py", "autograd/grad_mode.py",
     "autograd/graph.py", "ops/dual.py", "ops/unary.py", "ops/binary.py", "ops/reduce.py",
-    "ops/movement.py", "ops/indexing.py", "ops/linalg.py", "ops/conversion.py", "ops/scan.py",
+    "ops/extremes.py", "ops/movement.py", "ops/indexing.py", "ops/linalg.py",
+    "ops/conversion.py", "ops/scan.py",
 ]
 
 

@@ -12,7 +12,8 @@ from .ops import binary, movement
 _METHODS = (
     "add sub mul div neg abs pow exp expm1 log log1p sqrt sin cos tanh sigmoid relu sign "
     "reciprocal clone cumsum flip "
-    "clamp clip clamp_min clamp_max square sum mean var std max min argmax argmin norm logsumexp "
+    "clamp clip clamp_min clamp_max square sum mean var std max min amax amin argmax argmin norm "
+    "logsumexp "
     "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "
     "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any"
 ).split()

@@ -13,18 +13,19 @@ from numbers import Number
 from . import backend
 from .dtypes import from_numpy_dtype
 
-U = B = R = M = I = L = C = S = None  # engine.ops: unary, binary, reduce, movement,
-#                                       indexing, linalg, conversion, scan
+U = B = R = X = M = I = L = C = S = None  # engine.ops: unary, binary, reduce, extremes,
+#                                           movement, indexing, linalg, conversion, scan
 
 
 Tensor = tensor = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, M, I, L, C, S, Tensor, tensor
+    global U, B, R, X, M, I, L, C, S, Tensor, tensor
     from ._tensor import Tensor, tensor
     from .ops import binary as B
     from .ops import conversion as C
+    from .ops import extremes as X
     from .ops import indexing as I
     from .ops import linalg as L
     from .ops import movement as M
@@ -81,7 +82,7 @@ def _arg_extreme(self, dim, keepdim, name):
         i = getattr(a, name)()
         return _no_grad_result(self._xp().reshape(i, (1,) * a.ndim) if keepdim else i)
     R.normalize_dims(dim, a.ndim)  # PyTorch's range error
-    R.empty_dim_check(a, dim, name)
+    X.empty_dim_check(a, dim, name)
     return _no_grad_result(getattr(a, name)(axis=dim, keepdims=keepdim))
 
 
@@ -394,10 +395,16 @@ class TensorOps:
         return make_return_type(name, values, indices)
 
     def max(self, dim=None, keepdim=False):
-        return self._extreme(dim, keepdim, R.MaxAll, R.MaxDim, B.Maximum, "max")
+        return self._extreme(dim, keepdim, X.MaxAll, X.MaxDim, B.Maximum, "max")
 
     def min(self, dim=None, keepdim=False):
-        return self._extreme(dim, keepdim, R.MinAll, R.MinDim, B.Minimum, "min")
+        return self._extreme(dim, keepdim, X.MinAll, X.MinDim, B.Minimum, "min")
+
+    def amax(self, dim=(), keepdim=False):
+        return X.Amax.apply(self, R.reduction_dims(dim, self.ndim), keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return X.Amin.apply(self, R.reduction_dims(dim, self.ndim), keepdim)
 
     def argmax(self, dim=None, keepdim=False):
         return _arg_extreme(self, dim, keepdim, "argmax")

@@ -17,9 +17,9 @@ import contextlib
 from ._tensor import Tensor
 from .autograd import engine_loop
 from .autograd.function import Function
-from .ops import binary, conversion, dual, linalg, movement, reduce, scan, unary
+from .ops import binary, conversion, dual, extremes, linalg, movement, reduce, scan, unary
 
-_OP_MODULES = (unary, binary, reduce, movement, linalg, conversion, scan)
+_OP_MODULES = (unary, binary, reduce, extremes, movement, linalg, conversion, scan)
 # sum_to undoes broadcasting: every gradient whose shape differs from its input's goes
 # through it (engine_loop checks what a backward returns; Expand's backward uses it too).
 FUNCTIONS = {"topological_order": engine_loop, "sum_to": dual}

@@ -287,6 +287,13 @@ ERRORS = [
     ("stack_negative_dim_out_of_range", lambda T: T.stack([T.ones(2, 3)] * 2, -4), IndexError,
      "Dimension out of range (expected to be in range of [-3, 2], but got -4)", "exact"),
     # elementwise ops: the engine gave NumPy's errors, or silent zeros
+    ("amax_empty_dim", lambda T: T.ones(0, 3).amax(0), IndexError,
+     "amax(): Expected reduction dim 0 to have non-zero size.", "exact"),
+    ("amin_empty_all", lambda T: T.ones(0, 3).amin(), RuntimeError,
+     "amin(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+     "reduction dim with the 'dim' argument.", "exact"),
+    ("amax_repeated_dim", lambda T: T.ones(2, 3).amax((0, -2)), RuntimeError,
+     "dim 0 appears multiple times in the list of dims", "exact"),
     ("flip_repeated_dim", lambda T: T.ones(2, 3).flip(0, -2), RuntimeError,
      "dim 0 appears multiple times in the list of dims", "exact"),
     ("flip_dim_range", lambda T: T.ones(2, 3).flip(2), IndexError,
