@@ -45,12 +45,7 @@ class Mm(_Product):
                     f"and {b.shape[0]}x{b.shape[1]})"
                 )
             raise RuntimeError(f"self must be a matrix (got {a.ndim}-D and {b.ndim}-D)")
-        # _Product.forward, inline: this is the product of every Linear layer and MLP.
-        if a.dtype != b.dtype:
-            _same_dtype(a, b)
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[0] else None)
-        return a @ b
+        return _Product.forward(ctx, a, b)
 
     @staticmethod
     def backward(ctx, g):
