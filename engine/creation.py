@@ -70,8 +70,10 @@ def _ragged(data, dim=0):
         _ragged(d, dim + 1)
 
 
-def _infer(data):
-    """The NumPy array for nested Python data, with PyTorch's default dtypes."""
+def _infer(data, dtype_given=False):
+    """The NumPy array for nested Python data, with PyTorch's default dtypes. With a dtype
+    given, Python floats stay doubles here, so the cast to that dtype rounds them once (a
+    float32 detour would lose float64's digits: tensor([0.3], dtype=float64) was 0.3000000119)."""
     if data is None:
         raise RuntimeError("Could not infer dtype of NoneType")
     try:
@@ -88,7 +90,7 @@ def _infer(data):
         if any(type(v) is int and not -(2**63) <= v < 2**63 for v in _flat(data)):
             raise ValueError("Overflow when unpacking long long")
     if kind == "f" and not backend.is_array(data) and not isinstance(data, numpy.generic):
-        if not (isinstance(data, Tensor) or _has_array(data)):
+        if not (isinstance(data, Tensor) or _has_array(data) or dtype_given):
             arr = arr.astype(numpy.float32)
     elif kind in "iu" and not backend.is_array(data) and not _has_array(data):
         arr = arr.astype(numpy.int64)
@@ -121,9 +123,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     elif backend.is_array(data):
         arr = data.copy()
     else:
-        arr = _infer(_unwrap(data) if _contains_tensor(data) else data)
+        arr = _infer(_unwrap(data) if _contains_tensor(data) else data, dtype is not None)
     if dtype is not None:
-        arr = arr.astype(_np_dtype(dtype))
+        with numpy.errstate(over="ignore"):  # 1e5 as float16 is inf, silently, as in PyTorch
+            arr = arr.astype(_np_dtype(dtype))
     if device is not None:
         arr = backend.to_device(arr, backend.device(device))
     return _leaf(arr, requires_grad)

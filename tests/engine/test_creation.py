@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -80,6 +82,29 @@ def test_factory_matches_torch(case, torch):
     t = fn(torch)
     assert str(t.dtype) == f"torch.{dtype}" and tuple(t.shape) == shape  # the table is right
     assert_close(fn(engine), t)
+
+
+ROUNDING = [0.3, [0.1, 2.0 / 3.0], [[1e-8, -7.3]], 123456.789]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("values", ROUNDING, ids=repr)
+def test_python_floats_round_once_to_the_requested_dtype(values, dtype):
+    """``tensor(floats, dtype=...)`` rounds each Python float straight to ``dtype``: a detour
+    through the default float32 lost float64's digits (0.3 became 0.30000001192...)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 123456.789 is inf in float16, silently
+        got = engine.tensor(values, dtype=getattr(engine, dtype)).tolist()
+    with np.errstate(over="ignore"):
+        assert got == np.array(values, dtype=dtype).tolist()
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("values", ROUNDING, ids=repr)
+def test_python_floats_round_as_torch_does(values, dtype, torch):
+    got = engine.tensor(values, dtype=getattr(engine, dtype)).tolist()
+    assert got == torch.tensor(values, dtype=getattr(torch, dtype)).tolist()
 
 
 def test_values_without_torch():
