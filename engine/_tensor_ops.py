@@ -17,11 +17,12 @@ U = B = R = X = M = I = L = C = S = None  # engine.ops: unary, binary, reduce, e
 #                                           movement, indexing, linalg, conversion, scan
 
 
-Tensor = tensor = None  # bound by _bind() too
+Tensor = tensor = creation = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, X, M, I, L, C, S, Tensor, tensor
+    global U, B, R, X, M, I, L, C, S, Tensor, tensor, creation
+    from . import creation
     from ._tensor import Tensor, tensor
     from .ops import binary as B
     from .ops import conversion as C
@@ -310,6 +311,21 @@ class TensorOps:
 
     def reciprocal(self):
         return U.Reciprocal.apply(self)
+
+    # -- new tensors with this one's dtype and device (PyTorch's new_*) -------------------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return creation.new_tensor(self, data, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return creation.new_full(self, size, fill_value, dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.new_zeros(self, _shape_arg(size), dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.new_ones(self, _shape_arg(size), dtype, device, requires_grad)
+
+    new_empty = new_zeros
 
     def clone(self):
         return U.Clone.apply(self)

@@ -217,6 +217,25 @@ def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A0
     return zeros_like(input, dtype, device, requires_grad)
 
 
+# Tensor.new_*: new leaves with the dtype and device of ``t`` unless given.
+
+def new_tensor(t, data, dtype=None, device=None, requires_grad=False):
+    return tensor(data, *_like(t, dtype, device), requires_grad)
+
+
+def new_full(t, size, fill_value, dtype=None, device=None, requires_grad=False):
+    size = (size,) if isinstance(size, int) else tuple(size)
+    return _filled(fill_value, size, *_like(t, dtype, device), requires_grad)
+
+
+def new_zeros(t, size, dtype=None, device=None, requires_grad=False):
+    return _filled(0, size, *_like(t, dtype, device), requires_grad)
+
+
+def new_ones(t, size, dtype=None, device=None, requires_grad=False):
+    return _filled(1, size, *_like(t, dtype, device), requires_grad)
+
+
 def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:  # arange(end) and arange(end=n)
         start, end = 0, start

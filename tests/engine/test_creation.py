@@ -61,6 +61,16 @@ FACTORIES = [
     ("arange_end_kw", lambda T: T.arange(end=4), "int64", (4,)),
     ("scalar_tensor_int", lambda T: T.scalar_tensor(3), "float32", ()),
     ("tensor_list_of_bool_int", lambda T: T.tensor([True, 2]), "int64", (2,)),
+    # new_*: the dtype (and device) of the tensor they are called on, unless given
+    ("new_tensor", lambda T: T.ones(2, dtype=T.float64).new_tensor([1, 2]), "float64", (2,)),
+    ("new_tensor_dtype", lambda T: T.ones(2).new_tensor([1.5], dtype=T.int64), "int64", (1,)),
+    ("new_tensor_int", lambda T: T.ones(2, dtype=T.int64).new_tensor([1.5, -2.5]), "int64", (2,)),
+    ("new_zeros", lambda T: T.ones(2, dtype=T.float64).new_zeros(2, 3), "float64", (2, 3)),
+    ("new_zeros_tuple", lambda T: T.ones(2, dtype=T.int64).new_zeros((2, 3)), "int64", (2, 3)),
+    ("new_ones", lambda T: T.ones(2, dtype=T.float64).new_ones([2]), "float64", (2,)),
+    ("new_full", lambda T: T.ones(2, dtype=T.int64).new_full((2,), 2.5), "int64", (2,)),
+    ("new_full_dtype", lambda T: T.ones(2).new_full([3], 7, dtype=T.float64), "float64", (3,)),
+    ("new_empty", lambda T: T.ones(2, dtype=T.float64).new_empty(3).zero_(), "float64", (3,)),
 ]
 
 

@@ -287,6 +287,8 @@ ERRORS = [
     ("stack_negative_dim_out_of_range", lambda T: T.stack([T.ones(2, 3)] * 2, -4), IndexError,
      "Dimension out of range (expected to be in range of [-3, 2], but got -4)", "exact"),
     # elementwise ops: the engine gave NumPy's errors, or silent zeros
+    ("new_zeros_negative", lambda T: T.ones(2).new_zeros(2, -1), RuntimeError,
+     "Trying to create tensor with negative dimension -1: [2, -1]", "exact"),
     ("amax_empty_dim", lambda T: T.ones(0, 3).amax(0), IndexError,
      "amax(): Expected reduction dim 0 to have non-zero size.", "exact"),
     ("amin_empty_all", lambda T: T.ones(0, 3).amin(), RuntimeError,
