@@ -26,6 +26,7 @@ from .dtypes import dtype as _dtype
 from .dtypes import from_numpy_dtype, result_type
 
 _state = grad_mode._state
+_RARE, _INFERENCE = grad_mode.RARE, grad_mode.INFERENCE  # threads in inference mode
 _ndarray = numpy.ndarray
 
 
@@ -58,7 +59,7 @@ def make_tensor(data, requires_grad=False, grad_fn=None, output_nr=0, vc=None):
     t.grad_fn = grad_fn
     t._output_nr = output_nr
     t._vc = [0] if vc is None else vc
-    if _state.inference:
+    if _RARE[_INFERENCE] and _state.inference:
         t._inference = True
     return t
 

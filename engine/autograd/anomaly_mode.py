@@ -12,11 +12,22 @@ import threading
 import traceback
 import warnings
 
+from .grad_mode import ANOMALY, count_rare
+
 
 class _State(threading.local):
     def __init__(self):
-        self.enabled = False
+        self._enabled = False
         self.check_nan = True
+
+    @property
+    def enabled(self):
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value):  # counted, so that ops can skip asking (grad_mode.RARE)
+        count_rare(ANOMALY, self._enabled, bool(value))
+        self._enabled = bool(value)
 
 
 _state = _State()

@@ -34,6 +34,7 @@ from . import anomaly_mode, grad_mode
 from .graph import NO_EDGE, Node, _sequence, accumulator_of
 
 _state = grad_mode._state
+_RARE, _ANOMALY = grad_mode.RARE, grad_mode.ANOMALY  # threads with anomaly detection on
 _new = object.__new__
 
 
@@ -390,7 +391,7 @@ class Function(metaclass=FunctionMeta):
             else:
                 node._saved = tuple([_pack_one(item, args, result, out) for item in to_save])
             node._to_save = None
-        if anomaly_mode._state.enabled:
+        if _RARE[_ANOMALY] and anomaly_mode._state.enabled:
             node._traceback = anomaly_mode.forward_traceback()
         return result
 

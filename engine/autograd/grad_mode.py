@@ -10,11 +10,34 @@ import functools
 import inspect
 import threading
 
+# How many threads have each rare mode on now: [inference_mode, anomaly detection]. Every
+# op and every new tensor asks about both; a thread-local read costs ~35 ns, this list's
+# first item ~5 ns, so the hot paths read it first (`if RARE[0] and _state.inference`).
+INFERENCE, ANOMALY = 0, 1
+RARE = [0, 0]
+_rare_lock = threading.Lock()
+
+
+def count_rare(which, was, now):
+    """Keep ``RARE[which]`` counting the threads with that mode on (``was`` -> ``now``)."""
+    if was != now:
+        with _rare_lock:
+            RARE[which] += 1 if now else -1
+
 
 class _State(threading.local):
     def __init__(self):
         self.enabled = True  # is the graph recorded?
-        self.inference = False  # inside inference_mode?
+        self._inference = False  # inside inference_mode?
+
+    @property
+    def inference(self):
+        return self._inference
+
+    @inference.setter
+    def inference(self, value):
+        count_rare(INFERENCE, self._inference, bool(value))
+        self._inference = bool(value)
 
 
 _state = _State()

@@ -188,6 +188,75 @@ def test_no_grad_in_a_thread_does_not_leak_into_this_one():
         t.join()
 
 
+def _in_a_thread_holding(mode, check):
+    """Run ``check()`` here while another thread sits inside ``mode``."""
+    inside, release = threading.Event(), threading.Event()
+
+    def worker():
+        with mode:
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    try:
+        assert inside.wait(5)
+        check()
+    finally:
+        release.set()
+        t.join()
+
+
+def test_inference_mode_in_a_thread_does_not_leak_into_this_one():
+    """Ops skip the thread-local read while no thread is in inference mode (a shared count,
+    grad_mode.RARE); with another thread inside it, this one's tensors stay normal."""
+    from engine.autograd.grad_mode import INFERENCE, RARE
+
+    def check():
+        assert RARE[INFERENCE] == 1
+        assert not engine.is_inference_mode_enabled()
+        assert not (_x() * 2).is_inference() and not engine.zeros(2).is_inference()
+
+    _in_a_thread_holding(engine.inference_mode(), check)
+    assert RARE[INFERENCE] == 0
+
+
+def test_anomaly_mode_in_a_thread_does_not_leak_into_this_one():
+    from engine.autograd.grad_mode import ANOMALY, RARE
+
+    def check():
+        assert RARE[ANOMALY] == 1
+        assert not engine.autograd.anomaly_mode.is_anomaly_enabled()
+        assert (_x() * 2).grad_fn._traceback is None
+
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        mode = engine.autograd.detect_anomaly()
+    _in_a_thread_holding(mode, check)
+    assert RARE[ANOMALY] == 0
+
+
+def test_the_counts_follow_nesting_and_set_calls():
+    from engine.autograd.grad_mode import ANOMALY, INFERENCE, RARE
+
+    with engine.inference_mode():
+        assert RARE[INFERENCE] == 1 and engine.zeros(1).is_inference()
+        with engine.inference_mode(False):
+            assert RARE[INFERENCE] == 0 and not engine.zeros(1).is_inference()
+            with engine.inference_mode():
+                assert RARE[INFERENCE] == 1
+        assert RARE[INFERENCE] == 1 and engine.zeros(1).is_inference()
+    assert RARE[INFERENCE] == 0 and not engine.zeros(1).is_inference()
+    with pytest.warns(UserWarning):
+        engine.autograd.set_detect_anomaly(True)
+    try:
+        assert RARE[ANOMALY] == 1 and (_x() * 2).grad_fn._traceback
+        engine.autograd.set_detect_anomaly(True)  # on already: counted once
+        assert RARE[ANOMALY] == 1
+    finally:
+        engine.autograd.set_detect_anomaly(False)
+    assert RARE[ANOMALY] == 0 and (_x() * 2).grad_fn._traceback is None
+
+
 # --- factories -------------------------------------------------------------------------
 
 
