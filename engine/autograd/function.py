@@ -574,7 +574,7 @@ def _finish(cls, node, args, out, record):
         elif not cls._array_forward:
             node._saved = ()  # saved nothing; still released after backward (see _release)
         node._to_save = None
-        if anomaly_mode._state.enabled:
+        if _RARE[_ANOMALY] and anomaly_mode._state.enabled:  # as in apply
             node._traceback = anomaly_mode.forward_traceback()
     return results[0] if single else tuple(results)
 

@@ -169,25 +169,6 @@ def test_grad_mode_is_thread_local():
     assert seen == {"enabled": True, "records": True}
 
 
-def test_no_grad_in_a_thread_does_not_leak_into_this_one():
-    inside, release = threading.Event(), threading.Event()
-
-    def worker():
-        with engine.no_grad():
-            inside.set()
-            release.wait(5)
-
-    t = threading.Thread(target=worker)
-    t.start()
-    try:
-        assert inside.wait(5)
-        assert engine.is_grad_enabled()
-        assert (_x() * 2).requires_grad
-    finally:
-        release.set()
-        t.join()
-
-
 def _in_a_thread_holding(mode, check):
     """Run ``check()`` here while another thread sits inside ``mode``."""
     inside, release = threading.Event(), threading.Event()
@@ -205,6 +186,14 @@ def _in_a_thread_holding(mode, check):
     finally:
         release.set()
         t.join()
+
+
+def test_no_grad_in_a_thread_does_not_leak_into_this_one():
+    def check():
+        assert engine.is_grad_enabled()
+        assert (_x() * 2).requires_grad
+
+    _in_a_thread_holding(engine.no_grad(), check)
 
 
 def test_inference_mode_in_a_thread_does_not_leak_into_this_one():
