@@ -112,7 +112,7 @@ class Tensor(TensorOps):
     )
     _grad = None
     _base = None  # the tensor this one is a view of
-    _acc = None  # weak reference to the leaf's AccumulateGrad
+    _acc = None  # the leaf's AccumulateGrad, once a recorded op has used it
     _retains_grad = False
     _hooks = None
     _inference = False

@@ -227,7 +227,7 @@ def _validate(node, grads, raw):
                 f"at index {position}; expected a Tensor or None"
             )
         shape, np_dtype = meta[i][0], meta[i][1]
-        if len(meta[i]) > 2:  # a user's Function: its gradients may be on any device
+        if len(meta[i]) > 2 and meta[i][2] is not None:  # a user's Function: any device
             grad = _on_device_of(grad, meta[i][2], f"Function {node.name()} returned an "
                                  f"invalid gradient at index {position}")
         if grad.shape != shape:
@@ -317,8 +317,9 @@ def _tensor_hooked(node, grads, raw):
     captures for an input whose node does not run (PyTorch runs a tensor's hooks then; a
     node's own pre-hooks only when it runs)."""
     if type(node) is AccumulateGrad:
-        if node.variable._hooks:
-            return [_leaf_hooked(node.variable, grads[0], raw)[0]]
+        leaf = node.variable
+        if leaf is not None and leaf._hooks:
+            return [_leaf_hooked(leaf, grads[0], raw)[0]]
         return grads
     if node._pre_hooks:
         hooks = {k: h for k, h in node._pre_hooks.items() if getattr(h, "tensor_hook", False)}
@@ -356,7 +357,9 @@ def _call_node(node, grads, raw, shared):
     else:
         return None
     if type(node) is AccumulateGrad:
-        accumulate_into_leaf(node.variable, grads[0], raw, shared)
+        leaf = node.variable
+        if leaf is not None:  # (a leaf no graph holds: nothing can read its .grad)
+            accumulate_into_leaf(leaf, grads[0], raw, shared)
         if node._hooks:  # PyTorch calls them with no grad_inputs
             for hook in list(node._hooks.values()):
                 hook((), tuple(_wrap(g) for g in grads) if raw else tuple(grads))
@@ -503,7 +506,9 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
             elif not node._hooked:
                 # The common case, kept lean: no hooks, gradients as raw arrays.
                 if type(node) is AccumulateGrad:
-                    leaf = node.variable
+                    leaf = node._variable_ref()
+                    if leaf is None:  # see _call_node
+                        continue
                     if leaf._hooks or accumulate_grad is not _ENGINE_ACCUMULATE_GRAD:
                         accumulate_into_leaf(leaf, grads[0], True, shared)
                     elif leaf._grad is None:

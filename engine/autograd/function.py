@@ -327,12 +327,28 @@ class Function(metaclass=FunctionMeta):
             a, b = args
             if isinstance(a, Tensor):
                 ra = a._data
-                ea, ma = (_edge(a), (ra.shape, ra.dtype)) if a._requires_grad else (NO_EDGE, None)
+                if not a._requires_grad:
+                    ea = NO_EDGE
+                    ma = None
+                elif a.grad_fn is not None:
+                    ea, ma = (a.grad_fn, a._output_nr), (ra.shape, ra.dtype)
+                else:  # a leaf: the node holds it (see _leaf_input)
+                    acc = a._acc
+                    ea = (acc if acc is not None else accumulator_of(a), 0)
+                    ma = (ra.shape, ra.dtype, None, a)
             else:
                 ra, ea, ma = a, _edge_of_number(cls, a), None
             if isinstance(b, Tensor):
                 rb = b._data
-                eb, mb = (_edge(b), (rb.shape, rb.dtype)) if b._requires_grad else (NO_EDGE, None)
+                if not b._requires_grad:
+                    eb = NO_EDGE
+                    mb = None
+                elif b.grad_fn is not None:
+                    eb, mb = (b.grad_fn, b._output_nr), (rb.shape, rb.dtype)
+                else:
+                    acc = b._acc
+                    eb = (acc if acc is not None else accumulator_of(b), 0)
+                    mb = (rb.shape, rb.dtype, None, b)
             else:
                 rb, eb, mb = b, _edge_of_number(cls, b), None
             node.needs_input_grad = _PAIR_NEEDS[ma is not None][mb is not None]  # shared tuples
@@ -346,7 +362,10 @@ class Function(metaclass=FunctionMeta):
             (a,) = args
             ra = a._data
             node.needs_input_grad = _ONE_NEEDS
-            edge, meta = _edge(a), (ra.shape, ra.dtype)
+            if a.grad_fn is not None:
+                edge, meta = (a.grad_fn, a._output_nr), (ra.shape, ra.dtype)
+            else:
+                edge, meta = _leaf_input(a, ra, None)
             node._seq = next(_sequence)
             try:
                 out = cls.forward(node, ra)
@@ -360,8 +379,13 @@ class Function(metaclass=FunctionMeta):
                     data = arg._data
                     raw.append(data)
                     if arg._requires_grad:
-                        edges.append(_edge(arg))
-                        meta.append((data.shape, data.dtype))
+                        if arg.grad_fn is not None:
+                            edges.append((arg.grad_fn, arg._output_nr))
+                            meta.append((data.shape, data.dtype))
+                        else:
+                            edge, leaf_meta = _leaf_input(arg, data, None)
+                            edges.append(edge)
+                            meta.append(leaf_meta)
                         continue
                     edges.append(NO_EDGE)
                 else:
@@ -411,15 +435,14 @@ class Function(metaclass=FunctionMeta):
         return node
 
 
-def _edge(tensor):
-    """The edge to a tensor that requires grad: its node, or a leaf's ``AccumulateGrad``
-    (the one a live graph already made, found without a call)."""
-    fn = tensor.grad_fn
-    if fn is not None:
-        return (fn, tensor._output_nr)
-    ref = tensor._acc
-    fn = ref() if ref is not None else None
-    return (fn if fn is not None else accumulator_of(tensor), 0)
+def _leaf_input(leaf, data, device):
+    """The edge to a leaf that requires grad (its ``AccumulateGrad``) and its input meta:
+    shape, dtype, device (``None`` for built-in ops) and the leaf itself. A leaf's node refers
+    to it only weakly; holding it here keeps it alive for as long as a graph uses it, as
+    PyTorch's ``AccumulateGrad`` does (see ``graph.AccumulateGrad``)."""
+    acc = leaf._acc
+    return (acc if acc is not None else accumulator_of(leaf), 0), (data.shape, data.dtype,
+                                                                   device, leaf)
 
 
 def _edge_of_number(cls, arg):
@@ -520,8 +543,13 @@ def _edges(cls, args):
     for arg in args:
         if isinstance(arg, Tensor):
             if arg._requires_grad:
-                edges.append(_edge(arg))
-                meta.append((arg._data.shape, arg._data.dtype, arg.device))
+                if arg.grad_fn is not None:
+                    edges.append((arg.grad_fn, arg._output_nr))
+                    meta.append((arg._data.shape, arg._data.dtype, arg.device))
+                else:
+                    edge, leaf_meta = _leaf_input(arg, arg._data, arg.device)
+                    edges.append(edge)
+                    meta.append(leaf_meta)
                 continue
             edges.append(NO_EDGE)
         else:

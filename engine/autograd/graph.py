@@ -110,17 +110,31 @@ class Node:
 
 
 class AccumulateGrad(Node):
-    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``.
 
-    __slots__ = ("variable",)
+    A leaf keeps its one ``AccumulateGrad`` for life, made the first time a recorded op uses
+    the leaf. PyTorch makes a new one for each graph (cheap in C++; here it was a fifth of a
+    small op's cost: ``x*w + b`` on fresh graphs, 5.2 -> 4.2 us). The node refers back to its
+    leaf weakly, so the pair is no reference cycle; the leaf stays alive as long as a graph
+    uses it, as in PyTorch, because every node with a leaf among its inputs holds the leaf
+    (in ``_input_meta``, see ``function.py``).
+    """
+
+    __slots__ = ("_variable_ref",)
     _input_meta = None
 
     def __init__(self, variable):
         super().__init__()
-        self.variable = variable
+        self._variable_ref = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        return self._variable_ref()
 
     def apply(self, grad):
-        _accumulate_into_leaf(self.variable, grad)
+        variable = self._variable_ref()
+        if variable is not None:  # else nothing can read its .grad
+            _accumulate_into_leaf(variable, grad)
         return ()
 
 
@@ -128,19 +142,15 @@ _accumulate_into_leaf = None  # set by engine_loop (which imports this module)
 
 
 def accumulator_of(tensor):
-    """The leaf's ``AccumulateGrad``, shared by every use of the leaf while a graph holds it.
-
-    The tensor keeps only a weak reference: the graph owns the node, so a leaf does not keep
-    a dead graph's node (and itself) alive through a reference cycle.
-    """
-    ref = tensor._acc
-    node = ref() if ref is not None else None
+    """The leaf's ``AccumulateGrad``: one per leaf, made the first time it is needed and
+    shared by every use of the leaf, in every graph."""
+    node = tensor._acc
     if node is None:
-        # AccumulateGrad(tensor), without the __init__ chain: a leaf's accumulator is remade
-        # for every graph it enters, which on small graphs makes it part of every op's cost.
+        # AccumulateGrad(tensor), without the __init__ chain.
         node = _new(AccumulateGrad)
-        node._edges, node._seq, node.variable = (), next(_sequence), tensor
-        tensor._acc = _weakref(node)
+        node._edges, node._seq = (), next(_sequence)
+        node._variable_ref = _weakref(tensor)
+        tensor._acc = node
     return node
 
 

@@ -115,7 +115,7 @@ class _LeafStandIn:
 
 
 def leaf_accumulator(tensor):
-    acc = tensor._acc() if tensor._acc is not None else None
+    acc = tensor._acc
     return acc if acc is not None else _LeafStandIn(tensor)
 
 

@@ -110,6 +110,7 @@ def _record(roots, gradient, order):
             retains.append((node, node._retains))
             node._retains = None
     leaves = [node.variable for node in order if type(node) is AccumulateGrad]
+    leaves = [leaf for leaf in leaves if leaf is not None]  # a leaf nothing else refers to
     try:
         grads = autograd_grad(roots, leaves, gradient, retain_graph=True, allow_unused=True)
     finally:
@@ -118,7 +119,7 @@ def _record(roots, gradient, order):
         for node, kept in retains:
             node._retains = kept
     for leaf, grad in zip(leaves, grads):
-        incoming[leaf._acc()] = (_copy(grad),)
+        incoming[leaf._acc] = (_copy(grad),)
     return incoming, passed
 
 

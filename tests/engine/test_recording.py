@@ -119,6 +119,73 @@ def test_the_same_accumulate_grad_for_a_leaf_used_twice():
     assert e.next_functions[0][0].variable is x
 
 
+# A leaf keeps one AccumulateGrad for life (PyTorch remakes it per graph; see graph.py): the
+# node refers to the leaf weakly, and the nodes that use the leaf hold it, so the graph keeps
+# the leaf alive exactly as long as PyTorch's does, and dropping both frees them at once.
+
+# every way an op records its inputs: binary, unary, n-ary built-ins and a user's Function
+_USES_OF_A_LEAF = {
+    "binary": lambda x: x + 1,
+    "unary": lambda x: x.neg(),
+    "n_ary": lambda x: engine.cat([x, x]),
+    "user_function": lambda x: _Twice.apply(x),
+}
+
+
+class _Twice(engine.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 2
+
+
+def test_a_leaf_keeps_its_accumulate_grad_across_graphs():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    first = (x * 2).grad_fn.next_functions[0][0]
+    assert (x + 1).grad_fn.next_functions[0][0] is first  # the first graph is gone by now
+    assert first.variable is x
+
+
+@pytest.mark.parametrize("use", list(_USES_OF_A_LEAF))
+def test_a_graph_keeps_a_leaf_it_uses_alive(use):
+    import gc
+    import weakref
+
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.tolist()))
+    y = _USES_OF_A_LEAF[use](x)
+    leaf = weakref.ref(x)
+    del x
+    gc.collect()
+    assert leaf() is not None and y.grad_fn.next_functions[0][0].variable is leaf()
+    y.sum().backward()
+    assert seen and leaf().grad is not None  # its hook ran, as in PyTorch
+    del y
+    gc.collect()
+    assert leaf() is None
+
+
+@pytest.mark.parametrize("use", list(_USES_OF_A_LEAF))
+def test_a_dropped_leaf_is_freed_at_once(use):
+    """No reference cycle between a leaf and its AccumulateGrad: freed without the collector."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        x = engine.tensor([1.0, 2.0], requires_grad=True)
+        _USES_OF_A_LEAF[use](x).sum().backward()
+        leaf, acc = weakref.ref(x), weakref.ref(x._acc)
+        del x
+        assert leaf() is None and acc() is None
+    finally:
+        gc.enable()
+
+
 def test_walking_the_graph_from_the_output_to_the_leaves():
     x = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
     w = engine.tensor([0.5, -1.0, 2.0], requires_grad=True)
