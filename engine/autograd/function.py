@@ -410,8 +410,19 @@ class Function(metaclass=FunctionMeta):
         if to_save is not None:
             if len(to_save) == 2:  # binary ops: without the list
                 first, second = to_save
-                node._saved = (_pack_one(first, args, result, out),
-                               _pack_one(second, args, result, out))
+                a, b = args[0], args[-1]
+                # (The usual case inline: a binary op saves its operands' arrays.)
+                if (isinstance(a, Tensor) and first is a._data and first is not out
+                        and not a._inference):
+                    first = (1, a, a._vc[0])
+                else:
+                    first = _pack_one(first, args, result, out)
+                if (isinstance(b, Tensor) and second is b._data and second is not out
+                        and not b._inference):
+                    second = (1, b, b._vc[0])
+                else:
+                    second = _pack_one(second, args, result, out)
+                node._saved = (first, second)
             else:
                 node._saved = tuple([_pack_one(item, args, result, out) for item in to_save])
             node._to_save = None
