@@ -29,7 +29,7 @@ import functools
 import re
 from numbers import Number
 
-from .._tensor import Tensor, make_tensor
+from .._tensor import Tensor, _ndarray, make_tensor
 from . import anomaly_mode, grad_mode
 from .graph import NO_EDGE, Node, _sequence, accumulator_of
 
@@ -401,11 +401,14 @@ class Function(metaclass=FunctionMeta):
             node._edges, node._input_meta = tuple(edges), meta
         if type(out) is tuple or cls._is_view:
             return _finish(cls, node, args, out, True)
-        # The common case, kept lean: one differentiable output.
-        result = make_tensor(out)
-        if result._data.dtype.kind in "fc":
-            result._requires_grad = True
-            result.grad_fn = node
+        # The common case, kept lean: one output, differentiable when floating-point.
+        if type(out) is _ndarray and out.dtype.kind in "fc":
+            result = make_tensor(out, True, node)
+        else:
+            result = make_tensor(out)
+            if result._data.dtype.kind in "fc":
+                result._requires_grad = True
+                result.grad_fn = node
         to_save = node._to_save
         if to_save is not None:
             if len(to_save) == 2:  # binary ops: without the list
