@@ -8,6 +8,7 @@ themselves live in ``engine.ops``; the methods here only route to them.
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import numpy
@@ -566,11 +567,16 @@ class Tensor(TensorOps):
                 raw = _operand_on(self, other)
             if type(self._data) is not _ndarray:  # CuPy's own ufunc, not NumPy's dispatch
                 ufunc = getattr(backend.array_module(self._data), ufunc.__name__)
-            if getattr(raw, "dtype", None) != self._data.dtype and not (
-                    type(raw) is float and self._data.dtype.kind == "f"):
-                _check_cast(result_type(self._data, raw), self.dtype)
-            try:  # the cast is checked (PyTorch's rule): NumPy may write it unsafely
-                ufunc(self._data, raw, out=self._data, casting="unsafe")
+            data = self._data
+            cast = getattr(raw, "dtype", None) != data.dtype and not (
+                type(raw) is float and data.dtype.kind == "f")
+            if cast:
+                _check_cast(result_type(data, raw), self.dtype)
+            try:
+                if cast:  # the cast is checked (PyTorch's rule): NumPy may write it unsafely
+                    ufunc(data, raw, out=data, casting="unsafe")
+                else:
+                    ufunc(data, raw, data)  # out= positional: 0.07 us less than keywords
             except ValueError:
                 shape = getattr(raw, "shape", ())
                 try:
@@ -595,23 +601,23 @@ class Tensor(TensorOps):
     def add_(self, other, *, alpha=1):
         if alpha != 1:
             other = other * alpha
-        return self._arith_(numpy.add, lambda s, o: s + o, other)
+        return self._arith_(numpy.add, operator.add, other)
 
     def sub_(self, other, *, alpha=1):
         if alpha != 1:
             other = other * alpha
-        return self._arith_(numpy.subtract, lambda s, o: s - o, other)
+        return self._arith_(numpy.subtract, operator.sub, other)
 
     def mul_(self, other):
-        return self._arith_(numpy.multiply, lambda s, o: s * o, other)
+        return self._arith_(numpy.multiply, operator.mul, other)
 
     def div_(self, other):
         if self._data.dtype.kind in "biu":  # true division cannot write into integers
-            return self._inplace(lambda s, o: s / o, other)
-        return self._arith_(numpy.true_divide, lambda s, o: s / o, other)
+            return self._inplace(operator.truediv, other)
+        return self._arith_(numpy.true_divide, operator.truediv, other)
 
     def pow_(self, exponent):
-        return self._inplace(lambda s, o: s**o, exponent)
+        return self._inplace(operator.pow, exponent)
 
     def clamp_(self, min=None, max=None):
         return self._inplace(lambda s: s.clamp(min, max))
