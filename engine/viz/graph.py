@@ -102,8 +102,9 @@ def walk(roots, max_nodes):
 
 
 class _LeafStandIn:
-    """A root that is itself a leaf has no AccumulateGrad yet; the picture does not make one
-    (making one would change the graph). It stands in, with the leaf as ``variable``."""
+    """A root that is itself a leaf and was never used by a recorded op has no AccumulateGrad;
+    the picture does not make one (drawing should not change what it draws). It stands in,
+    with the leaf as ``variable``."""
 
     def __init__(self, tensor):
         self.variable = tensor
