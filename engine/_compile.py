@@ -25,7 +25,7 @@ MODULES = [
     "autograd/function.py", "autograd/engine_loop.py", "autograd/grad_mode.py",
     "autograd/graph.py", "ops/dual.py", "ops/unary.py", "ops/binary.py", "ops/reduce.py",
     "ops/extremes.py", "ops/movement.py", "ops/indexing.py", "ops/linalg.py",
-    "ops/conversion.py", "ops/scan.py",
+    "ops/conversion.py", "ops/scan.py", "ops/tiles.py", "ops/gather.py",
 ]
 
 

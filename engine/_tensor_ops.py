@@ -13,25 +13,27 @@ from numbers import Number
 from . import backend
 from .dtypes import from_numpy_dtype
 
-U = B = R = X = M = I = L = C = S = None  # engine.ops: unary, binary, reduce, extremes,
-#                                           movement, indexing, linalg, conversion, scan
+U = B = R = X = M = I = L = C = S = G = TI = None  # engine.ops: unary, binary, reduce,
+#                          extremes, movement, indexing, linalg, conversion, scan, gather, tiles
 
 
 Tensor = tensor = creation = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, X, M, I, L, C, S, Tensor, tensor, creation
+    global U, B, R, X, M, I, L, C, S, G, TI, Tensor, tensor, creation
     from . import creation
     from ._tensor import Tensor, tensor
     from .ops import binary as B
     from .ops import conversion as C
     from .ops import extremes as X
+    from .ops import gather as G
     from .ops import indexing as I
     from .ops import linalg as L
     from .ops import movement as M
     from .ops import reduce as R
     from .ops import scan as S
+    from .ops import tiles as TI
     from .ops import unary as U
 
 
@@ -571,6 +573,66 @@ class TensorOps:
         if len(set(dims)) != len(dims):
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         return M.Permute.apply(self, dims)
+
+    def movedim(self, source, destination):
+        """PyTorch's ``movedim``: a permute view whose order puts each ``source`` dim at its
+        ``destination`` and the other dims, in their order, in the places left."""
+        several = isinstance(source, (tuple, list))
+        if several != isinstance(destination, (tuple, list)):
+            raise TypeError(
+                f"movedim() received an invalid combination of arguments - got "
+                f"({type(source).__name__}, {type(destination).__name__}), but expected one "
+                "of:\n * (int source, int destination)\n * (tuple of ints source, tuple of ints "
+                "destination)\n")
+        src = tuple(source) if several else (operator.index(source),)
+        dst = tuple(destination) if several else (operator.index(destination),)
+        if len(src) != len(dst):
+            raise RuntimeError(
+                f"movedim: Invalid source or destination dims: source ({M._dims_text(src)} "
+                f"dims) should contain the same number of dims as destination "
+                f"({M._dims_text(dst)} dims)")
+        ndim = self.ndim
+        wrapped_src = [M.wrap_dim(d, ndim) for d in src]
+        wrapped_dst = [M.wrap_dim(d, ndim) for d in dst]
+        if len(set(wrapped_src)) != len(src):
+            raise RuntimeError(f"movedim: repeated dim in `source` ({M._dims_text(src)})")
+        if len(set(wrapped_dst)) != len(dst):
+            raise RuntimeError(f"movedim: repeated dim in `destination` ({M._dims_text(dst)})")
+        if ndim == 0:  # nothing to move: PyTorch returns an alias
+            return M.Alias.apply(self)
+        order = [None] * ndim
+        for s, d in zip(wrapped_src, wrapped_dst):
+            order[d] = s
+        rest = iter(d for d in range(ndim) if d not in wrapped_src)
+        return M.Permute.apply(self, tuple(d if d is not None else next(rest) for d in order))
+
+    moveaxis = movedim
+
+    def roll(self, shifts, dims=None):
+        shifts, dims = TI.roll_args(shifts, dims, self.shape)
+        return TI.Roll.apply(self, shifts, dims)
+
+    def repeat(self, *repeats):
+        return TI.Repeat.apply(self, TI.repeat_args(repeats, self.shape))
+
+    def gather(self, dim, index, *, sparse_grad=False):
+        if sparse_grad:
+            raise NotImplementedError("gather(sparse_grad=True): the engine has no sparse "
+                                      "tensors")
+        return G.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None):
+        """``scatter(dim, index, src)``, ``src`` a tensor, or ``scatter(dim, index, value)``,
+        ``value`` a number: out of place."""
+        if (src is None) == (value is None):
+            raise TypeError("scatter() expects one of src (a Tensor) and value (a Number)")
+        return G.scatter(self, dim, index, value if src is None else src)
+
+    def scatter_(self, dim, index, src=None, *, value=None):
+        if (src is None) == (value is None):
+            raise TypeError("scatter_() expects one of src (a Tensor) and value (a Number)")
+        return self._inplace(lambda s, i, v: G.scatter(s, dim, i, v), index,
+                             value if src is None else src)
 
     def flip(self, *dims):
         if not dims:

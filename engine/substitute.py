@@ -17,9 +17,21 @@ import contextlib
 from ._tensor import Tensor
 from .autograd import engine_loop
 from .autograd.function import Function
-from .ops import binary, conversion, dual, extremes, linalg, movement, reduce, scan, unary
+from .ops import (
+    binary,
+    conversion,
+    dual,
+    extremes,
+    gather,
+    linalg,
+    movement,
+    reduce,
+    scan,
+    tiles,
+    unary,
+)
 
-_OP_MODULES = (unary, binary, reduce, extremes, movement, linalg, conversion, scan)
+_OP_MODULES = (unary, binary, reduce, extremes, movement, linalg, conversion, scan, tiles, gather)
 # sum_to undoes broadcasting: every gradient whose shape differs from its input's goes
 # through it (engine_loop checks what a backward returns; Expand's backward uses it too).
 FUNCTIONS = {"topological_order": engine_loop, "sum_to": dual}

@@ -88,6 +88,52 @@ def cumsum(g, dim):
     return array_module(g).cumsum(g, axis=dim)
 
 
+def roll(g, shifts, dims):
+    """``dims`` None: the flattened roll by ``shifts[0]`` (``Tensor.roll(shift)``)."""
+    if isinstance(g, Tensor):
+        return g.roll(shifts, dims)
+    if dims is None:
+        return array_module(g).roll(g, shifts[0])
+    return array_module(g).roll(g, shifts, axis=dims)
+
+
+def sum_dims(g, dims):
+    """``g`` summed over ``dims``, a tuple; for none, ``g`` itself (a tensor's ``sum(())``
+    would sum everything)."""
+    if not dims:
+        return g
+    if isinstance(g, Tensor):
+        return g.sum(dims)
+    return array_sum(g, dims)
+
+
+def gather(g, dim, index):
+    """``g.gather(dim, index)``, ``index`` a raw integer array (``ops.gather``)."""
+    from . import gather as ops
+
+    if isinstance(g, Tensor):
+        return ops.Gather.apply(g, dim, index)
+    return ops.gathered(g, dim, index)
+
+
+def scatter_add(g, shape, dim, index):
+    """``zeros(shape).scatter_add(dim, index, g)``: the backward of ``gather``."""
+    from . import gather as ops
+
+    if isinstance(g, Tensor):
+        return ops.GatherGrad.apply(g, shape, dim, index)
+    return ops.scatter_added(g, shape, dim, index)
+
+
+def scatter_fill(g, dim, index, value):
+    """``g.scatter(dim, index, value)``: a copy of ``g`` with ``value`` at the positions."""
+    from . import gather as ops
+
+    if isinstance(g, Tensor):
+        return ops.ScatterValue.apply(g, dim, index, value)
+    return ops.scattered(g, dim, index, value)
+
+
 def swapaxes(g, d0, d1):
     if isinstance(g, Tensor):
         return g.transpose(d0, d1)

@@ -466,6 +466,36 @@ OPS = [
     _op("flip_dims", lambda T, a: a.flip(2, -3), (2, 3, 4)),
     _op("lib.flip", lambda T, a: T.flip(a, [1]), S23),
     _op("flip_0d", lambda T, a: a.flip(0), ()),
+    # roll and repeat are copies; roll's gradient is g rolled back, repeat's the tiles summed
+    _op("roll", lambda T, a: a.roll(1, 0), S23),
+    _op("roll_neg", lambda T, a: a.roll(-2, -1), (2, 3, 4)),
+    _op("roll_dims", lambda T, a: a.roll((1, -1), (0, 2)), (2, 3, 4)),
+    _op("roll_same_dim_twice", lambda T, a: a.roll((1, 1), (1, 1)), S23),  # shifts add up
+    _op("roll_past_size", lambda T, a: a.roll(7, 1), S23),  # modulo the size
+    # no dims: the flattened tensor is rolled, then takes its shape back (one node)
+    _op("roll_flat", lambda T, a: a.roll(4), S23),
+    _op("roll_flat_tuple", lambda T, a: a.roll((-1,), None), (2, 2, 2)),
+    _op("lib.roll", lambda T, a: T.roll(a, [2], [1]), S34),
+    _op("roll_0d", lambda T, a: a.roll(1), ()),
+    _op("repeat", lambda T, a: a.repeat(2, 1), S23),
+    _op("repeat_lead", lambda T, a: a.repeat(2, 1, 3), S23),  # a new leading dim
+    _op("repeat_tuple", lambda T, a: a.repeat((1, 2, 2, 1)), (2, 1, 3)),
+    _op("repeat_list", lambda T, a: a.repeat([3]), S3),
+    _op("repeat_ones", lambda T, a: a.repeat(1, 1), S23),  # still a copy, still RepeatBackward0
+    _op("repeat_zero", lambda T, a: a.repeat(0, 2), S23),  # empty: zero gradients
+    _op("repeat_0d", lambda T, a: a.repeat(3, 2), ()),
+    _op("repeat_0d_none", lambda T, a: a.repeat(()), ()),
+    # movedim (moveaxis) is a permute view; of a 0-d tensor, an alias
+    _op("movedim", lambda T, a: a.movedim(0, 2), (2, 3, 4)),
+    _op("movedim_neg", lambda T, a: a.movedim(-1, 0), (2, 3, 4)),
+    _op("movedim_tuples", lambda T, a: a.movedim((0, 1), (2, 0)), (2, 3, 4)),
+    _op("movedim_lists_neg", lambda T, a: a.movedim([-1, 1], [0, -2]), (2, 3, 4, 2)),
+    _op("movedim_in_place", lambda T, a: a.movedim(1, 1), S23),  # the identity permute
+    _op("movedim_none", lambda T, a: a.movedim((), ()), S23),
+    _op("moveaxis", lambda T, a: a.moveaxis(1, -1), (2, 3, 4)),
+    _op("lib.movedim", lambda T, a: T.movedim(a, (2,), (0,)), (2, 3, 4)),
+    _op("lib.moveaxis", lambda T, a: T.moveaxis(a, 0, 1), S23),
+    _op("movedim_0d", lambda T, a: a.movedim(0, -1), ()),
     # --- scans ------------------------------------------------------------------------
     _op("cumsum", lambda T, a: a.cumsum(1), S23),
     _op("cumsum_neg", lambda T, a: a.cumsum(-2), (2, 3, 4)),
@@ -554,6 +584,41 @@ OPS = [
     _op("index_ellipsis_alone", lambda T, a: a[...], S23),
     _op("index_full_slices", lambda T, a: a[:, :], S23),
     _op("index_empty_tuple", lambda T, a: a[()], ()),
+    # gather: the result has index's shape; an element read twice gets both gradients
+    _op("gather", lambda T, a: a.gather(1, T.tensor([[0, 2], [1, 1]])), S23),
+    _op("gather_rows_repeated", lambda T, a: a.gather(0, T.tensor([[1, 1, 0], [1, 0, 1], [1, 1, 1]])),
+        S23),
+    _op("gather_neg_dim", lambda T, a: a.gather(-1, T.tensor([[[3, 3, 0]], [[1, 2, 3]]])), (2, 3, 4)),
+    # index may be smaller than the input in the other dims: the leading block takes part
+    _op("gather_smaller_index", lambda T, a: a.gather(1, T.tensor([[2]])), S34),
+    _op("gather_int32", lambda T, a: a.gather(0, T.tensor([[1, 0, 1]], dtype=T.int32)), S23),
+    _op("lib.gather", lambda T, a: T.gather(a, 1, T.tensor([[3, 0, 0, 1]] * 3)), S34),
+    # a 0-d tensor counts as shape (1,), for the input and the index alike
+    _op("gather_0d", lambda T, a: a.gather(0, T.tensor(0)), ()),
+    _op("gather_0d_index_1d", lambda T, a: a.gather(0, T.tensor([0, 0])), ()),
+    _op("gather_1d_index_0d", lambda T, a: a.gather(0, T.tensor(2)), S3),
+    _op("gather_empty_index", lambda T, a: a.gather(1, T.zeros(2, 0, dtype=T.int64)), S23),
+    # scatter: src (or a number) written at index; the positions written over get no
+    # gradient, src's is g gathered there. Indices are unique along dim: torch leaves the
+    # winner of a repeated position undefined. src has index's shape: a larger src gets a
+    # gradient of index's shape, which torch's engine refuses (test_errors)
+    _op("scatter", lambda T, a, s: a.scatter(1, T.tensor([[2, 0], [1, 0]]), s), S23, (2, 2)),
+    _op("scatter_dim0", lambda T, a, s: a.scatter(0, T.tensor([[1, 0, 1]]), s), S23, (1, 3)),
+    _op("scatter_src_kw", lambda T, a, s: a.scatter(-1, src=s, index=T.tensor([[3], [0], [1]])),
+        S34, (3, 1)),
+    _op("scatter_int32", lambda T, a, s: a.scatter(1, T.tensor([[1]], dtype=T.int32), s), S23,
+        (1, 1)),
+    _op("lib.scatter", lambda T, a, s: T.scatter(a, 0, T.tensor([[2, 0], [0, 1]]), s), S34, (2, 2)),
+    _op("scatter_value", lambda T, a: a.scatter(1, T.tensor([[2, 0], [1, 0]]), 1.5), S23),
+    _op("scatter_value_int", lambda T, a: a.scatter(0, T.tensor([[1, 0, 1]]), 2), S23),
+    _op("scatter_value_kw", lambda T, a: a.scatter(2, T.tensor([[[0, 3]]]), value=-1.0), (2, 3, 4)),
+    _op("lib.scatter_value", lambda T, a: T.scatter(a, 1, T.tensor([[1], [2]]), 0.0), S23),
+    _op("scatter_0d", lambda T, a, s: a.scatter(0, T.tensor(0), s), (), ()),
+    _op("scatter_1d_src_0d", lambda T, a, s: a.scatter(0, T.tensor(1), s), S3, ()),
+    _op("scatter_empty_index", lambda T, a: a.scatter(0, T.zeros(0, 3, dtype=T.int64), 1.0), S23),
+    # in place (of a non-leaf): the node is scatter's
+    _op("scatter_", lambda T, a, s: (a * 2).scatter_(1, T.tensor([[0], [2]]), s), S23, (2, 1)),
+    _op("scatter_value_", lambda T, a: (a * 2).scatter_(0, T.tensor([[1, 0]]), value=3.0), S23),
     # --- comparisons: bool, no grad ------------------------------------------------------
     _op("eq", lambda T, a, b: a == b, S23, S3, domain="grid", broadcast=True, differentiable=False),
     _op("ne", lambda T, a, b: a != b, S23, S3, domain="grid", broadcast=True, differentiable=False),
