@@ -375,6 +375,14 @@ class TensorOps:
             dim = None
         return R.Sum.apply(self, R.normalize_dims(dim, self.ndim), keepdim, np_dtype)
 
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        """The product of every element, or along one ``dim`` (an int: PyTorch's prod takes
+        no list of dims, and no keepdim without a dim)."""
+        dim, np_dtype = S.prod_args(self, dim, keepdim, dtype)
+        if dim is None:
+            return S.ProdAll.apply(self, np_dtype)
+        return S.Prod.apply(self, dim, keepdim, np_dtype)
+
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         if dtype is not None and not dtype.is_floating_point:
             raise RuntimeError(
@@ -641,6 +649,11 @@ class TensorOps:
 
     def cumsum(self, dim, *, dtype=None):
         return S.Cumsum.apply(self, M.wrap_dim(dim, self.ndim), None if dtype is None else dtype.np)
+
+    def cumprod(self, dim=None, *, dtype=None):
+        """Running products along ``dim`` (required, as in PyTorch: None is its error)."""
+        dim, np_dtype = S.cumprod_args(self, dim, dtype)
+        return S.Cumprod.apply(self, dim, np_dtype)
 
     def __getitem__(self, key):
         return I.getitem(self, key)

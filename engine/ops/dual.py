@@ -88,6 +88,28 @@ def cumsum(g, dim):
     return array_module(g).cumsum(g, axis=dim)
 
 
+def cumprod(g, dim):
+    if isinstance(g, Tensor):
+        return g.cumprod(dim)
+    return array_module(g).cumprod(g, axis=dim)
+
+
+def stack(items, dim):
+    """``items`` (all tensors or all arrays, one shape) joined along a new dim ``dim``."""
+    if isinstance(items[0], Tensor):
+        from .movement import Stack
+
+        return Stack.apply(dim, *items)
+    return array_module(items[0]).stack(items, axis=dim)
+
+
+def zero_count(x):
+    """How many elements of ``x`` are 0, as a Python int (for a device array, a sync: a
+    backward that picks its formula by the zeros in its input waits for it, as PyTorch's)."""
+    data = x._data if isinstance(x, Tensor) else x
+    return int(array_module(data).count_nonzero(data == 0))
+
+
 def roll(g, shifts, dims):
     """``dims`` None: the flattened roll by ``shifts[0]`` (``Tensor.roll(shift)``)."""
     if isinstance(g, Tensor):

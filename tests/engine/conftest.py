@@ -184,6 +184,11 @@ def make_array(rng, shape, domain="real", dtype="float64"):
               division) by far more than a finite-difference step
     positive  values in [0.5, 2] (log, sqrt, powers with real exponents)
     grid      values from {-1, -0.5, 0, 0.5, 1}: ties, for comparisons
+    one_zero, two_zeros
+              "real" values with exact zeros, one or two in each slice along the last dim, at
+              positions that move from slice to slice (the first and the last among them):
+              products' gradients at zeros. Products are polynomials, of degree 1 in each
+              element, so central differences stay exact there
     dividend, divisor
               for remainder (``a % b`` jumps wherever a/b is an integer): dividends near
               ±{0.3, 0.7, 1.3, 1.7}, divisors near ±{0.8, 1.6} (and the table's scalars 1.5,
@@ -201,6 +206,18 @@ def make_array(rng, shape, domain="real", dtype="float64"):
         arr = rng.uniform(0.5, 2.0, size=shape)
     elif domain == "grid":
         arr = rng.choice(np.array([-1.0, -0.5, 0.0, 0.5, 1.0]), size=shape)
+    elif domain in ("one_zero", "two_zeros"):
+        arr = make_array(rng, shape, "real")
+        if not shape:
+            arr = np.zeros(())
+        elif arr.size:
+            n = shape[-1]
+            rows = arr.reshape(-1, n).copy()  # row i: slice i along the last dim
+            for i, row in enumerate(rows):
+                row[i % n] = 0.0
+                if domain == "two_zeros":
+                    row[(i + max(n // 2, 1)) % n] = 0.0
+            arr = rows.reshape(shape)
     else:  # pragma: no cover - a typo in the table
         raise ValueError(domain)
     return np.asarray(arr, dtype=np.float64).astype(dtype)
@@ -434,6 +451,39 @@ OPS = [
     _op("lib.logsumexp_no_dims_keepdim", lambda T, a: T.logsumexp(a, [], True), (2, 1, 4)),
     _op("logsumexp_0d_no_dims", lambda T, a: a.logsumexp(()), ()),
     _op("sum_0d", lambda T, a: a.sum(), ()),
+    # prod: one dim or all; at zeros the gradient is the product of the others, which is 0
+    # for every element of a slice with two zeros ("one_zero", "two_zeros": see make_array)
+    _op("prod", lambda T, a: a.prod(), S23),
+    _op("prod_dim", lambda T, a: a.prod(1), S23),
+    _op("prod_dim_kw", lambda T, a: a.prod(dim=0), (2, 3, 4)),
+    _op("prod_neg_dim", lambda T, a: a.prod(-2), (2, 3, 4)),
+    _op("prod_keepdim", lambda T, a: a.prod(-1, keepdim=True), S23),
+    _op("prod_dim0_keepdim", lambda T, a: a.prod(0, True), (3, 4)),
+    _op("lib.prod", lambda T, a: T.prod(a), S3),
+    _op("lib.prod_dim", lambda T, a: T.prod(a, 1, keepdim=True), S34),
+    _op("prod_dtype", lambda T, a: a.prod(dtype=T.float64), S23),
+    _op("prod_dim_dtype", lambda T, a: a.prod(0, dtype=T.float64), S23),
+    _op("prod_0d", lambda T, a: a.prod(), ()),
+    _op("prod_0d_dim", lambda T, a: a.prod(0), ()),
+    _op("prod_0d_dim_keepdim", lambda T, a: a.prod(-1, keepdim=True), ()),
+    _op("prod_size_1", lambda T, a: a.prod(1), (3, 1), domain="one_zero"),
+    _op("prod_one_zero", lambda T, a: a.prod(), S3, domain="one_zero"),
+    _op("prod_two_zeros", lambda T, a: a.prod(), (4,), domain="two_zeros"),
+    _op("prod_zeros_2d", lambda T, a: a.prod(), (3, 4), domain="one_zero"),  # three zeros
+    _op("prod_dim_one_zero", lambda T, a: a.prod(-1), (4, 4), domain="one_zero"),
+    _op("prod_dim_two_zeros", lambda T, a: a.prod(1, keepdim=True), (4, 5), domain="two_zeros"),
+    _op("prod_dim_zeros_across", lambda T, a: a.prod(0), (5, 4), domain="two_zeros"),
+    _op("lib.prod_zeros_dtype", lambda T, a: T.prod(a, 1, dtype=T.float64), (3, 4),
+        domain="one_zero"),
+    _op("prod_0d_zero", lambda T, a: a.prod(), (), domain="one_zero"),
+    _op("prod_of_prods", lambda T, a: a.prod(0).prod(), (3, 4), domain="one_zero"),
+    _op("prod_int", lambda T, a: (a * 4).long().prod(1), S34, domain="grid",
+        differentiable=False),
+    _op("prod_int32", lambda T, a: (a * 2).int().prod(), S23, domain="grid",
+        differentiable=False),
+    _op("prod_bool", lambda T, a: (a > 0).prod(0), S34, differentiable=False),
+    _op("prod_int_to_float", lambda T, a: (a * 4).long().prod(0, dtype=T.float32), S34,
+        domain="grid", differentiable=False),
     _op("max_0d", lambda T, a: a.max(), ()),
     # --- matmul and friends -----------------------------------------------------------
     _op("matmul_1d_1d", lambda T, a, b: a @ b, S3, S3),
@@ -502,6 +552,29 @@ OPS = [
     _op("lib.cumsum", lambda T, a: T.cumsum(a, 0), S3),
     _op("cumsum_0d", lambda T, a: a.cumsum(0), ()),
     _op("cumsum_dtype", lambda T, a: a.cumsum(0, dtype=T.float64), S23),
+    # cumprod: torch's gradient where the input holds zeros ("one_zero", "two_zeros": see
+    # make_array) differs from g * y / x only in dividing nothing; zeros in the scanned dim
+    # at its first, a middle and its last position, one or two per scan
+    _op("cumprod", lambda T, a: a.cumprod(1), S23),
+    _op("cumprod_dim0", lambda T, a: a.cumprod(0), (3, 4)),
+    _op("cumprod_neg", lambda T, a: a.cumprod(-2), (2, 3, 4)),
+    _op("lib.cumprod", lambda T, a: T.cumprod(a, 0), S3),
+    _op("cumprod_0d", lambda T, a: a.cumprod(0), ()),
+    _op("cumprod_0d_neg", lambda T, a: a.cumprod(-1), ()),
+    _op("cumprod_dtype", lambda T, a: a.cumprod(0, dtype=T.float64), S23),
+    _op("cumprod_size_1", lambda T, a: a.cumprod(1), (3, 1), domain="one_zero"),
+    _op("cumprod_one_zero", lambda T, a: a.cumprod(-1), (4, 4), domain="one_zero"),
+    _op("cumprod_two_zeros", lambda T, a: a.cumprod(1), (4, 5), domain="two_zeros"),
+    _op("cumprod_zeros_across", lambda T, a: a.cumprod(0), (5, 4), domain="two_zeros"),
+    _op("cumprod_zeros_3d", lambda T, a: a.cumprod(2), (2, 3, 3), domain="two_zeros"),
+    _op("lib.cumprod_zeros_dtype", lambda T, a: T.cumprod(a, 1, dtype=T.float64), (3, 4),
+        domain="one_zero"),
+    _op("cumprod_zero_input", lambda T, a: a.cumprod(0), (1,), domain="one_zero"),
+    _op("cumprod_int", lambda T, a: (a * 4).long().cumprod(1), S34, domain="grid",
+        differentiable=False),
+    _op("cumprod_int32_dtype", lambda T, a: (a * 2).int().cumprod(0, dtype=T.int16), S34,
+        domain="grid", differentiable=False),
+    _op("cumprod_bool", lambda T, a: (a > 0).cumprod(-1), S34, differentiable=False),
     _op("lib.permute", lambda T, a: T.permute(a, (1, 0, 2)), (2, 3, 4)),
     _op("reshape", lambda T, a: a.reshape(3, 2), S23),
     _op("reshape_infer", lambda T, a: a.reshape(-1, 2), (2, 3, 2)),

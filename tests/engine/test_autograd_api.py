@@ -68,6 +68,55 @@ def test_second_derivatives_equal_torch(fn):
     np.testing.assert_allclose(out[0], out[1], rtol=1e-9, atol=1e-12)
 
 
+# Zeros where products need the division-free gradient: one in the middle of a row, two
+# (the first one at the front), one at the end, none; the columns get zeros too.
+_WITH_ZEROS = np.array([[0.5, 0.0, -1.5, 2.0],
+                        [0.0, 1.2, 0.0, -0.7],
+                        [1.1, -0.9, 0.6, 1.3],
+                        [0.8, 1.5, -0.4, 0.0]])
+
+
+@torch_or_skip
+@pytest.mark.parametrize("data", [_WITH_ZEROS, _WITH_ZEROS + 2.5], ids=["zeros", "no_zeros"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: t.prod(),
+        lambda t: t[0].prod(),  # one zero in all
+        lambda t: t[2:].prod(),  # one zero in all, 2-d
+        lambda t: t.prod(1),
+        lambda t: t.prod(0, keepdim=True),
+        lambda t: t.prod(-1, dtype=t.dtype),
+        lambda t: t.cumprod(1),
+        lambda t: t.cumprod(0),
+        lambda t: t.cumprod(-1).prod(0),
+        lambda t: (t * t.cumprod(1)).sum(1),
+    ],
+    ids=["prod", "prod_one_zero", "prod_2d_one_zero", "prod_dim", "prod_keepdim",
+         "prod_dtype", "cumprod", "cumprod_dim0", "cumprod_then_prod", "cumprod_times_x"],
+)
+def test_higher_derivatives_of_products_equal_torch(fn, data):
+    """prod and cumprod differentiated three times (create_graph=True each time), with zeros
+    in the input: the recorded backward is the gradient as a polynomial of x, not the masked
+    first-order form, so its own derivatives equal torch's; no warning on the way."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    weights = rng.standard_normal(data.shape)
+    out = []
+    for lib in (engine, torch):
+        x = lib.tensor(data, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y = fn(x)
+            (g1,) = lib.autograd.grad(y, x, lib.ones_like(y), create_graph=True)
+            (g2,) = lib.autograd.grad((g1 * g1).sum(), x, create_graph=True)
+            (g3,) = lib.autograd.grad((g2 * lib.tensor(weights)).sum(), x)
+        out.append([g.detach().numpy() for g in (g1, g2, g3)])
+    for order, (mine, theirs) in enumerate(zip(*out), 1):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12,
+                                   err_msg=f"derivative of order {order}")
+
+
 def test_grad_errors_have_pytorch_text():
     x = engine.tensor([1.0, 2.0], requires_grad=True)
     unused = engine.tensor(1.0, requires_grad=True)

@@ -302,6 +302,44 @@ ERRORS = [
      "Dimension out of range (expected to be in range of [-2, 1], but got 2)", "exact"),
     ("cumsum_dim_range", lambda T: T.ones(2, 3).cumsum(-3), IndexError,
      "Dimension out of range (expected to be in range of [-2, 1], but got -3)", "exact"),
+    # prod takes one int dim (no list, no keepdim without it), cumprod requires its dim; an
+    # integer dtype for an input that requires grad is refused
+    ("prod_dim_range", lambda T: T.ones(2, 3).prod(2), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)", "exact"),
+    ("prod_0d_dim_range", lambda T: T.tensor(2.0).prod(-2), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got -2)", "exact"),
+    ("prod_dims_tuple", lambda T: T.ones(2, 3).prod((0, 1)), TypeError,
+     "prod() received an invalid combination of arguments - got (tuple), but expected one of:\n"
+     " * (*, engine.dtype dtype = None)\n"
+     " * (int dim, bool keepdim = False, *, engine.dtype dtype = None)\n", "exact, library named"),
+    ("prod_dims_list", lambda T: T.ones(2, 3).prod([0]), TypeError,
+     "prod() received an invalid combination of arguments - got (list), but expected one of:\n"
+     " * (*, engine.dtype dtype = None)\n"
+     " * (int dim, bool keepdim = False, *, engine.dtype dtype = None)\n", "exact, library named"),
+    ("prod_dims_tuple_keepdim", lambda T: T.ones(2, 3).prod((0, 1), keepdim=True), TypeError,
+     "prod(): argument 'dim' (position 1) must be int, not tuple", "exact"),
+    ("prod_keepdim_without_dim", lambda T: T.ones(2, 3).prod(keepdim=True), TypeError,
+     "prod() received an invalid combination of arguments - got (keepdim=bool, ), but expected "
+     "one of:\n * (*, engine.dtype dtype = None)\n"
+     " * (int dim, bool keepdim = False, *, engine.dtype dtype = None)\n", "exact, library named"),
+    ("prod_int_dtype_requires_grad", lambda T: _leaf(T).prod(dtype=T.int64), RuntimeError,
+     "Autograd not support dtype: Long", "exact"),
+    ("prod_dim_bool_dtype_requires_grad", lambda T: _leaf(T).prod(0, dtype=T.bool),
+     RuntimeError, "Autograd not support dtype: Bool", "exact"),
+    ("cumprod_dim_range", lambda T: T.ones(2, 3).cumprod(-3), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got -3)", "exact"),
+    ("cumprod_0d_dim_range", lambda T: T.tensor(2.0).cumprod(1), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got 1)", "exact"),
+    ("cumprod_no_dim", lambda T: T.ones(2, 3).cumprod(), TypeError,
+     'cumprod() missing 1 required positional arguments: "dim"', "exact"),
+    ("lib.cumprod_no_dim", lambda T: T.cumprod(T.ones(3)), TypeError,
+     'cumprod() missing 1 required positional arguments: "dim"', "exact"),
+    ("cumprod_dims_tuple", lambda T: T.ones(2, 3).cumprod((0, 1)), TypeError,
+     "cumprod(): argument 'dim' (position 1) must be int, not tuple", "exact"),
+    ("cumprod_int_dtype_requires_grad", lambda T: _leaf(T).cumprod(0, dtype=T.int32),
+     RuntimeError, "Autograd not support dtype: Int", "exact"),
+    ("cumprod_bool_dtype", lambda T: T.tensor([1.0, 0.0]).cumprod(0, dtype=T.bool),
+     NotImplementedError, "\"cumprod_out_cpu\" not implemented for 'Bool'", "exact"),
     # roll, repeat, movedim
     ("roll_shifts_dims_align", lambda T: T.ones(2, 3).roll((1, 2), 0), RuntimeError,
      "shifts and dimensions must align. shifts: 2, dims:1", "exact"),
