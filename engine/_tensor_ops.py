@@ -368,7 +368,10 @@ class TensorOps:
 
     # -- reductions ----------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None):
-        np_dtype = dtype.np if dtype is not None else None
+        np_dtype = None
+        if dtype is not None:
+            S.check_grad_dtype(self, dtype)
+            np_dtype = dtype.np
         if dim is None or _no_dims(dim):  # PyTorch: no dims listed reduces them all
             if not keepdim:
                 return R.SumAll.apply(self, np_dtype)
@@ -648,6 +651,8 @@ class TensorOps:
         return M.Flip.apply(self, R.normalize_dims(_shape_arg(dims), self.ndim))
 
     def cumsum(self, dim, *, dtype=None):
+        if dtype is not None:
+            S.check_grad_dtype(self, dtype)
         return S.Cumsum.apply(self, M.wrap_dim(dim, self.ndim), None if dtype is None else dtype.np)
 
     def cumprod(self, dim=None, *, dtype=None):

@@ -234,9 +234,9 @@ class Cumprod(ArrayFunction):
 # -- the arguments, with PyTorch's errors -----------------------------------------------------
 
 
-def _check_grad_dtype(a, dtype):
+def check_grad_dtype(a, dtype):
     """An integer or bool ``dtype`` for an input that requires grad: PyTorch's error (its
-    result could carry no gradient)."""
+    result could carry no gradient; ``sum`` and ``cumsum`` check it too)."""
     if (dtype is not None and dtype.np.kind not in "fc" and grad_mode.is_grad_enabled()
             and a.requires_grad):
         from ..dtypes import from_numpy_dtype
@@ -252,7 +252,7 @@ _PROD_SIGNATURES = ("but expected one of:\n * (*, engine.dtype dtype = None)\n"
 def prod_args(a, dim, keepdim, dtype):
     """``dim`` wrapped (None: every element) and ``dtype`` as NumPy's, with PyTorch's errors:
     prod takes no keepdim without a dim, and one int dim, not a list."""
-    _check_grad_dtype(a, dtype)
+    check_grad_dtype(a, dtype)
     np_dtype = None if dtype is None else dtype.np
     if dim is None:
         if keepdim:
@@ -277,7 +277,7 @@ def cumprod_args(a, dim, dtype):
     if isinstance(dim, bool) or not isinstance(dim, Integral):
         raise TypeError(
             f"cumprod(): argument 'dim' (position 1) must be int, not {type(dim).__name__}")
-    _check_grad_dtype(a, dtype)
+    check_grad_dtype(a, dtype)
     if dtype is not None and dtype.np.kind == "b":
         raise NotImplementedError("\"cumprod_out_cpu\" not implemented for 'Bool'")
     from .movement import wrap_dim
