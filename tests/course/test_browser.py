@@ -106,6 +106,23 @@ def _chapter_path() -> str:
     return found[0].relative_to(ROOT).as_posix()
 
 
+def _run_all_cells(page):
+    """Run > Run All Cells, and once more if no cell has started a minute later: on a loaded
+    machine the first request was seen to get lost (every prompt still blank, the kernel
+    idle, after five minutes), which is a race of the page, not what this test checks."""
+    started = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                         .some(p => /[0-9*]/.test(p.textContent))"""
+    for attempt in range(2):
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        try:
+            page.wait_for_function(started, timeout=60_000, polling=1000)
+            return
+        except playwright_api.TimeoutError:
+            if attempt:
+                raise
+
+
 def test_a_chapter_runs_in_jupyterlab_with_its_picture_and_quiz(lab):
     base, token = lab
     notebook = _chapter_path()
@@ -119,8 +136,7 @@ def test_a_chapter_runs_in_jupyterlab_with_its_picture_and_quiz(lab):
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                                    timeout=120_000)
-            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            _run_all_cells(page)
             # Done when no cell waits ([*]) and the kernel is idle again.
             page.wait_for_function(
                 """() => {
