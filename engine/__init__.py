@@ -21,6 +21,7 @@ from . import (
 from ._tensor import Size, Tensor
 
 _tensor_ops._bind()
+_speedups.install_core()  # Function.apply's common paths in C, with the compiled engine
 
 from . import backend, dtypes, random, return_types, testing, utils  # noqa: E402
 from ._functions import *  # noqa: E402,F403

@@ -16,7 +16,7 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-from ._speedups import COMPILED_DIR, MANIFEST, PACKAGE_DIR, source_hash
+from ._speedups import COMPILED_DIR, MANIFEST, PACKAGE_DIR, entry_hash
 
 # The modules on the hot paths of recording, backward and the ops (measured, NOTES.md).
 # Not compiled: viz, nn and optim (their time is in NumPy), testing, and every __init__.
@@ -27,10 +27,14 @@ MODULES = [
     "ops/extremes.py", "ops/movement.py", "ops/indexing.py", "ops/linalg.py",
     "ops/conversion.py", "ops/scan.py", "ops/tiles.py", "ops/gather.py",
 ]
+# The C core: a C-level copy of Function.apply's common paths (see _core.pyx), stale as soon
+# as it or any source it copies changes.
+CORE = "_core.pyx"
+CORE_MIRRORS = ["engine/autograd/function.py", "engine/_tensor.py", "engine/autograd/graph.py"]
 
 
 def _module_name(rel: str) -> str:
-    return "engine." + rel[: -len(".py")].replace("/", ".")
+    return "engine." + rel.rsplit(".", 1)[0].replace("/", ".")
 
 
 def build(jobs: int = 2) -> dict:
@@ -49,23 +53,26 @@ def build(jobs: int = 2) -> dict:
         tree = Path(tmp) / "engine"
         shutil.copytree(PACKAGE_DIR, tree, ignore=shutil.ignore_patterns(
             "_compiled", "__pycache__", "*.so"))
-        extensions = [Extension(_module_name(rel), [str(tree / rel)]) for rel in MODULES]
+        extensions = [Extension(_module_name(rel), [str(tree / rel)]) for rel in MODULES + [CORE]]
         compiled = cythonize(extensions, language_level=3, nthreads=jobs, quiet=True,
                              compiler_directives={"binding": True, "embedsignature": True})
         setup(name="engine-compiled", ext_modules=compiled, packages=[], py_modules=[],
               script_args=["build_ext", "--build-lib", f"{tmp}/lib", "--build-temp",
                            f"{tmp}/temp", "--parallel", str(jobs)])
         modules = {}
-        for rel in MODULES:
+        for rel in MODULES + [CORE]:
             stem = Path(rel).with_suffix("")
             built = next(Path(tmp, "lib", "engine").glob(f"{stem}.*[.]so"), None) or next(
                 Path(tmp, "lib", "engine").glob(f"{stem}.*[.]pyd"))
             target = COMPILED_DIR / built.relative_to(Path(tmp, "lib", "engine"))
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(built, target)
+            mirrors = CORE_MIRRORS if rel == CORE else []
             modules[_module_name(rel)] = {
                 "source": f"engine/{rel}", "extension": str(target.relative_to(COMPILED_DIR)),
-                "sha256": source_hash(PACKAGE_DIR / rel)}
+                "sha256": entry_hash(PACKAGE_DIR / rel, mirrors)}
+            if mirrors:
+                modules[_module_name(rel)]["mirrors"] = mirrors
     manifest = {"python": sys.implementation.cache_tag, "modules": modules}
     MANIFEST.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return manifest
@@ -87,7 +94,7 @@ def main(argv=None) -> int:
         print(f"removed {COMPILED_DIR}")
         return 0
     manifest = build(args.jobs)
-    print(f"compiled {len(manifest['modules'])} modules into {COMPILED_DIR}")
+    print(f"compiled {len(manifest['modules']) - 1} modules and the C core into {COMPILED_DIR}")
     return 0
 
 

@@ -30,6 +30,15 @@ def source_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def entry_hash(source: Path, mirrors=()) -> str:
+    """A manifest entry's hash: its source's, or, for the C core, that of its source and of
+    the Python sources it copies (editing any of them makes the core stale)."""
+    if not mirrors:
+        return source_hash(source)
+    hashes = [source_hash(source)] + [source_hash(PACKAGE_DIR.parent / m) for m in mirrors]
+    return hashlib.sha256("".join(hashes).encode()).hexdigest()
+
+
 class _CompiledFinder:
     """Finds ``engine.*`` modules that have a fresh compiled copy."""
 
@@ -69,7 +78,7 @@ def activate() -> None:
         source = PACKAGE_DIR.parent / entry["source"]
         ext = COMPILED_DIR / entry["extension"]
         try:
-            unchanged = source_hash(source) == entry["sha256"]
+            unchanged = entry_hash(source, entry.get("mirrors", ())) == entry["sha256"]
         except OSError:
             unchanged = False
         if unchanged and ext.exists():
@@ -85,11 +94,28 @@ def activate() -> None:
         sys.meta_path.insert(0, _CompiledFinder(fresh))
 
 
+def install_core() -> bool:
+    """Put the C core's ``apply`` (``engine/_core.pyx``) in place of ``Function.apply`` when
+    it is built and fresh; called once the engine is imported. True when installed."""
+    if "engine._core" not in _state["active"]:
+        return False
+    from . import _core
+    from .autograd.function import Function
+
+    Function.apply = classmethod(_core.apply)
+    return True
+
+
 def status() -> str:
-    """Which kind of engine this is: "pure Python" or "compiled (N modules)"."""
+    """Which kind of engine this is: "pure Python" or "compiled (N modules[, C core])"."""
     active = _state["active"]
     loaded = [n for n in active if getattr(sys.modules.get(n), "__file__", "").endswith(
         tuple(importlib.machinery.EXTENSION_SUFFIXES))]
     if loaded:
-        return f"compiled ({len(loaded)} modules)"
+        from .autograd.function import Function
+
+        core = "engine._core" in loaded and Function.__dict__["apply"].__func__ is getattr(
+            sys.modules["engine._core"], "apply", None)
+        modules = len(loaded) - ("engine._core" in loaded)
+        return f"compiled ({modules} modules{', C core' if core else ''})"
     return f"pure Python ({_state['reason']})"

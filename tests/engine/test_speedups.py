@@ -16,6 +16,7 @@ import pytest
 
 import engine
 from engine import _speedups
+from engine.autograd.function import Function
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,9 +36,14 @@ def test_this_run_uses_the_engine_it_says():
         assert status.startswith("compiled"), status
         assert engine.autograd.function.__file__.endswith(".so")
         assert engine._tensor.__file__.endswith(".so")
+        # The C core (engine/_core.pyx) is in place of Function.apply.
+        assert status.endswith(", C core)"), status
+        assert Function.__dict__["apply"].__func__ is sys.modules["engine._core"].apply
     elif os.environ.get("GRADBOOK_PURE"):
         assert status.startswith("pure Python (off"), status
         assert engine.autograd.function.__file__.endswith(".py")
+        assert "engine._core" not in sys.modules
+        assert Function.__dict__["apply"].__func__.__module__ == "engine.autograd.function"
 
 
 def test_pure_on_request():
@@ -91,3 +97,35 @@ def test_a_build_for_another_python_is_ignored(tmp_path, monkeypatch):
     _speedups.MANIFEST.write_text(json.dumps(manifest))
     _speedups.activate()
     assert _speedups._state["active"] == {} and "cpython-00" in _speedups._state["reason"]
+
+
+def test_the_core_is_stale_once_a_source_it_copies_changes(tmp_path, monkeypatch):
+    """The C core copies paths of function.py: editing that file (not only _core.pyx) must
+    stop the core from loading, or it would run the old code."""
+    package = tmp_path / "engine"
+    (package / "autograd").mkdir(parents=True)
+    (package / "_core.pyx").write_text("# the core\n")
+    (package / "autograd" / "function.py").write_text("# apply\n")
+    (package / "_compiled").mkdir()
+    (package / "_compiled" / "_core.fake.so").write_bytes(b"not really compiled")
+    monkeypatch.setattr(_speedups, "PACKAGE_DIR", package)
+    monkeypatch.setattr(_speedups, "COMPILED_DIR", package / "_compiled")
+    monkeypatch.setattr(_speedups, "MANIFEST", package / "_compiled" / "manifest.json")
+    monkeypatch.delenv("GRADBOOK_PURE", raising=False)
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    mirrors = ["engine/autograd/function.py"]
+    entry = {"source": "engine/_core.pyx", "extension": "_core.fake.so", "mirrors": mirrors,
+             "sha256": _speedups.entry_hash(package / "_core.pyx", mirrors)}
+    _speedups.MANIFEST.write_text(json.dumps(
+        {"python": sys.implementation.cache_tag, "modules": {"engine._core": entry}}))
+
+    monkeypatch.setattr(_speedups, "_state", {"active": {}, "stale": [], "reason": "-"})
+    _speedups.activate()
+    assert list(_speedups._state["active"]) == ["engine._core"]
+
+    (package / "autograd" / "function.py").write_text("# apply, edited\n")
+    monkeypatch.setattr(_speedups, "_state", {"active": {}, "stale": [], "reason": "-"})
+    with pytest.warns(UserWarning, match=r"engine\._core are out of date"):
+        _speedups.activate()
+    assert _speedups._state["active"] == {} and _speedups._state["stale"] == ["engine._core"]
+    assert not _speedups.install_core()
