@@ -30,7 +30,8 @@ MODULES = [
 # The C core: a C-level copy of Function.apply's common paths (see _core.pyx), stale as soon
 # as it or any source it copies changes.
 CORE = "_core.pyx"
-CORE_MIRRORS = ["engine/autograd/function.py", "engine/_tensor.py", "engine/autograd/graph.py"]
+CORE_MIRRORS = ["engine/autograd/function.py", "engine/autograd/engine_loop.py",
+                "engine/_tensor.py", "engine/autograd/graph.py"]
 
 
 def _module_name(rel: str) -> str:

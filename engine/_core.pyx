@@ -221,3 +221,164 @@ def apply(cls, *args):
             if _is_tensor(arg) and _get(arg, T_REQUIRES_GRAD):
                 return _recorded(cls, args, n)
     return _unrecorded(cls, args, n)
+
+
+# -- the backward pass: engine_loop.run_backward's lean loop -----------------------------------
+
+from engine.autograd import engine_loop
+from engine.ops import dual
+
+cdef PyTypeObject *BACKWARD_FUNCTION = <PyTypeObject *> function.BackwardFunction
+cdef type _AccumulateGrad = graph.AccumulateGrad
+cdef Py_ssize_t A_VARIABLE_REF = _offset(graph.AccumulateGrad, "_variable_ref")
+cdef object _python_run_backward = engine_loop.run_backward
+cdef object _ENGINE_TOPOLOGICAL_ORDER = engine_loop.topological_order
+cdef object _ENGINE_ACCUMULATE_GRAD = engine_loop._ENGINE_ACCUMULATE_GRAD
+cdef object _grad_state = engine_loop._grad_state
+cdef object _run_state = engine_loop._run_state
+cdef object _one = engine_loop._one
+cdef object _owned = engine_loop._owned
+cdef object _validate = engine_loop._validate
+cdef object _call_node = engine_loop._call_node
+cdef object _track_sharing = engine_loop._track_sharing
+cdef object _accumulate_into_leaf = engine_loop.accumulate_into_leaf
+cdef object _by_seq = engine_loop._by_seq
+cdef object _quiet = dual.quiet
+
+
+cdef list _topological_order(object root):
+    """engine_loop.topological_order([root]): the reachable nodes, latest created first."""
+    seen = {root}
+    cdef list stack = [root]
+    while stack:
+        for edge in _get(stack.pop(), N_EDGES):
+            if edge is not None:
+                child = (<tuple> edge)[0]
+                if child is not None and child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return sorted(seen, key=_by_seq, reverse=True)
+
+
+cdef inline bint _fits(list grads, object node):
+    """_validate's first test: every gradient already an array of its input's shape and
+    dtype (the usual case; anything else goes through _validate itself)."""
+    meta = _get(node, N_META)  # a tuple, or a list for ops of three or more inputs
+    if meta is None or len(grads) != len(_get(node, N_EDGES)) or len(meta) != len(grads):
+        return False
+    for i in range(len(grads)):
+        m = meta[i]
+        g = grads[i]
+        if m is not None and g is not None and (
+                type(g) is not _ndarray or g.shape != m[0] or g.dtype != m[1]):
+            return False
+    return True
+
+
+cdef inline int _release(object node, bint is_function) except -1:
+    """Free what the node saved (engine_loop: ``if node._saved is not None``)."""
+    if (_get(node, N_SAVED) if is_function else node._saved) is not None:
+        node._release()
+    return 0
+
+
+def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None,
+                 accumulate=True, allow_unused=False):
+    """``engine_loop.run_backward``: the usual ``loss.backward()`` here (one scalar root, its
+    implicit gradient, no ``inputs``, nothing recorded, no anomaly mode, the engine's own
+    topological order); everything else in ``engine_loop``."""
+    if (len(roots) != 1 or grad_roots[0] is not None or create_graph or inputs is not None
+            or not accumulate or engine_loop.topological_order is not _ENGINE_TOPOLOGICAL_ORDER
+            or _anomaly_state.enabled):
+        return _python_run_backward(roots, grad_roots, retain_graph, create_graph, inputs,
+                                    accumulate, allow_unused)
+    root = roots[0]
+    if not _is_tensor(root) or not _get(root, T_REQUIRES_GRAD) or _get(root, T_DATA).size != 1:
+        return _python_run_backward(roots, grad_roots, retain_graph, create_graph, inputs,
+                                    accumulate, allow_unused)
+    cdef bint retain = bool(retain_graph)
+    grad = _one(_get(root, T_DATA))
+    start = _get(root, T_GRAD_FN)
+    cdef Py_ssize_t nr = 0
+    if start is None:
+        start = _accumulator_of(root)
+    else:
+        nr = _get(root, T_OUTPUT_NR)
+    # Arrays a caller handed in may be held elsewhere: never make them a .grad uncopied.
+    cdef set shared = {id(grad)}
+    cdef list order = _topological_order(start)
+    cdef dict buffers = {}
+    outputs_meta = start._outputs_meta
+    buf = [None] * (1 if outputs_meta is None else len(outputs_meta))
+    buf[nr] = grad
+    buffers[start] = buf
+    prev_enabled, prev_accumulate = _grad_state.enabled, _run_state.accumulate
+    _grad_state.enabled = False
+    _run_state.accumulate = True
+    quiet = _quiet().__enter__()
+    cdef bint is_function
+    try:
+        for node in order:
+            is_function = PyType_IsSubtype(Py_TYPE(node), BACKWARD_FUNCTION)
+            grads = buffers.pop(node, None)
+            if grads is None:  # no gradient reached this node
+                if not retain:
+                    _release(node, is_function)
+                continue
+            if node._hooked:
+                out = _call_node(node, grads, True, shared)
+            elif type(node) is _AccumulateGrad:
+                leaf = _get(node, A_VARIABLE_REF)()
+                if leaf is None:  # see engine_loop._call_node
+                    continue
+                if leaf._hooks or engine_loop.accumulate_grad is not _ENGINE_ACCUMULATE_GRAD:
+                    _accumulate_into_leaf(leaf, grads[0], True, shared)
+                elif leaf._grad is None:
+                    g = grads[0]
+                    leaf._grad = _make_tensor(g if _owned(g, shared) else g.copy(), False, None)
+                else:
+                    stored = leaf._grad
+                    stored._data += grads[0]
+                    if not stored._inference:
+                        _get(stored, T_VC)[0] += 1  # its _bump(), inline
+                continue
+            elif is_function and node._array_backward and len(grads) == 1:
+                result = node._forward_cls.backward(node, grads[0])
+                if type(result) is tuple:
+                    out = list(result)
+                    if not _fits(out, node):
+                        out = _validate(node, out, True)
+                    if len(out) == 2:
+                        first, second = out
+                        if first is second and first is not None:
+                            shared.add(id(first))  # Add sends g along both edges
+                    elif len(out) > 2:
+                        _track_sharing(out, shared)
+                else:
+                    out = [result]
+                    if not _fits(out, node):
+                        out = _validate(node, out, True)
+            else:
+                out = _call_node(node, grads, True, shared)
+            if not retain:
+                _release(node, is_function)
+            if out is None:
+                continue
+            for edge, grad in zip(_get(node, N_EDGES), out):
+                if grad is None or edge is None:
+                    continue
+                child = (<tuple> edge)[0]
+                if child is None:
+                    continue
+                buf = buffers.get(child)
+                if buf is None:
+                    outputs_meta = child._outputs_meta
+                    buf = buffers[child] = [None] * (
+                        1 if outputs_meta is None else len(outputs_meta))
+                nr = (<tuple> edge)[1]
+                buf[nr] = grad if buf[nr] is None else buf[nr] + grad  # a new array
+    finally:
+        quiet.__exit__(None, None, None)
+        _grad_state.enabled = prev_enabled
+        _run_state.accumulate = prev_accumulate
+    return None
