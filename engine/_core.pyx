@@ -347,7 +347,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 if type(result) is tuple:
                     out = list(result)
                     if not _fits(out, node):
-                        out = _validate(node, out, True)
+                        out = _fit(node, out)
                     if len(out) == 2:
                         first, second = out
                         if first is second and first is not None:
@@ -357,7 +357,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 else:
                     out = [result]
                     if not _fits(out, node):
-                        out = _validate(node, out, True)
+                        out = _fit(node, out)
             else:
                 out = _call_node(node, grads, True, shared)
             if not retain:
@@ -382,3 +382,104 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
         _grad_state.enabled = prev_enabled
         _run_state.accumulate = prev_accumulate
     return None
+
+
+# -- fitting a node's gradients to its inputs: engine_loop._validate, for raw arrays --------
+
+cdef object _ENGINE_SUM_TO = dual.sum_to
+cdef object _add_reduce = numpy.add.reduce
+
+
+cdef bint _expandable(tuple small, tuple big):
+    cdef Py_ssize_t lead = len(big) - len(small)
+    if lead < 0:
+        return False
+    for i in range(len(small)):
+        n = small[i]
+        if n != 1 and n != big[lead + i]:
+            return False
+    return True
+
+
+cdef object _sum_to(object g, tuple shape):
+    """dual.sum_to(g, shape) for a NumPy array: sum the dimensions broadcasting added (a
+    fresh array, so it can become a .grad uncopied), keep those it grew."""
+    cdef tuple g_shape = g.shape
+    cdef Py_ssize_t lead = len(g_shape) - len(shape)
+    grown = []
+    for i in range(len(shape)):
+        if shape[i] == 1 and g_shape[lead + i] != 1:
+            grown.append(i)
+    if lead:
+        g = _add_reduce(g, tuple(range(lead)), None, None, False)
+    if grown:
+        g = _add_reduce(g, tuple(grown), None, None, True)
+    return g
+
+
+cdef list _fit(object node, list grads):
+    """engine_loop._validate(node, grads, raw=True) when every gradient is a NumPy array
+    (or None) that needs at most summing to its input's shape and a cast; anything else
+    (a wrong count or shape, which raise, another device) goes through _validate itself."""
+    edges = _get(node, N_EDGES)
+    meta = _get(node, N_META)
+    if meta is None or len(grads) != len(edges):
+        return _validate(node, grads, True)
+    sum_to = dual.sum_to  # engine.substitute may swap it
+    for i in range(len(grads)):
+        edge = edges[i]
+        grad = grads[i]
+        if edge is None or grad is None or (<tuple> edge)[0] is None:
+            continue
+        if _is_tensor(grad):  # a formula mixed in a tensor: take its data
+            grad = _get(grad, T_DATA)
+        m = meta[i]
+        if type(grad) is not _ndarray or (len(m) > 2 and m[2] is not None):
+            return _validate(node, grads, True)
+        shape = m[0]
+        if grad.shape != shape:
+            if not _expandable(shape, grad.shape):
+                return _validate(node, grads, True)  # raises PyTorch's error
+            grad = _sum_to(grad, shape) if sum_to is _ENGINE_SUM_TO else sum_to(grad, shape)
+        if grad.dtype != m[1]:
+            grad = grad.astype(m[1])
+        grads[i] = grad
+    return grads
+
+
+# -- ctx.saved_tensors ----------------------------------------------------------------------
+
+cdef object _FREED = function._FREED
+cdef str _ALREADY_FREED = function._ALREADY_FREED
+cdef object _unpack = function._unpack
+
+
+def saved_tensors(node):
+    """``BackwardFunction.saved_tensors``: raw arrays in a built-in's backward unless the pass
+    is recorded, tensors otherwise; an entry modified in place since saved raises (_unpack)."""
+    saved = _get(node, N_SAVED)
+    if saved is _FREED:
+        raise RuntimeError(_ALREADY_FREED)
+    if saved is None:
+        return ()
+    if not (node._array_backward and not _state.enabled):
+        return tuple([_unpack(node, entry, False) for entry in saved])
+    out = []
+    for entry in saved:
+        kind = (<tuple> entry)[0]
+        obj = (<tuple> entry)[1]
+        # The usual entries inline: an input tensor or one of this node's outputs,
+        # unmodified since saved, or a plain value.
+        if kind == 1:
+            if _get(obj, T_VC)[0] == (<tuple> entry)[2]:
+                out.append(_get(obj, T_DATA))
+                continue
+        elif kind == 2:
+            if (<tuple> obj)[1][0] == (<tuple> entry)[2]:
+                out.append((<tuple> obj)[0])
+                continue
+        elif kind == 0:
+            out.append(obj)
+            continue
+        out.append(_unpack(node, entry, True))
+    return tuple(out)

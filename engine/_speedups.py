@@ -95,16 +95,18 @@ def activate() -> None:
 
 
 def install_core() -> bool:
-    """Put the C core (``engine/_core.pyx``) in place of ``Function.apply`` and of the backward
-    pass that ``Tensor.backward`` runs, when it is built and fresh; called once the engine is
-    imported. True when installed."""
+    """Put the C core (``engine/_core.pyx``) in place of ``Function.apply``, of the backward
+    pass that ``Tensor.backward`` runs and of ``ctx.saved_tensors``, when it is built and
+    fresh; called once the engine is imported. True when installed."""
     if "engine._core" not in _state["active"]:
         return False
     from . import _core, _tensor
-    from .autograd.function import Function
+    from .autograd.function import BackwardFunction, Function
 
     Function.apply = classmethod(_core.apply)
     _tensor.run_backward = _core.run_backward
+    BackwardFunction.saved_tensors = property(_core.saved_tensors,
+                                              doc=BackwardFunction.saved_tensors.__doc__)
     return True
 
 
