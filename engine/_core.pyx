@@ -21,6 +21,9 @@ from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 
 cdef extern from "Python.h":
+    ctypedef PyObject *(*allocfunc)(PyTypeObject *, Py_ssize_t)
+    ctypedef struct PyTypeObject_alloc "PyTypeObject":
+        allocfunc tp_alloc
     ctypedef struct PyMemberDef:
         Py_ssize_t offset
     ctypedef struct PyMemberDescrObject:
@@ -76,6 +79,18 @@ cdef inline void _set(object obj, Py_ssize_t offset, object value):
     Py_XDECREF(old)
 
 
+cdef inline object _alloc(type cls):
+    """``object.__new__(cls)`` for a class of plain slots (what object.__new__ does for them,
+    without the call): its slots unset, its instance dict not yet made."""
+    cdef PyObject *obj = (<PyTypeObject_alloc *> <PyObject *> cls).tp_alloc(
+        <PyTypeObject *> <PyObject *> cls, 0)
+    if obj is NULL:
+        raise MemoryError()
+    result = <object> obj  # a new reference: take it over
+    Py_XDECREF(obj)
+    return result
+
+
 cdef inline bint _is_tensor(object obj):
     return Py_TYPE(obj) == TENSOR or PyType_IsSubtype(Py_TYPE(obj), TENSOR)
 
@@ -105,7 +120,7 @@ cdef object _new = object.__new__
 
 cdef object _make_tensor(object data, object requires_grad, object grad_fn):
     """``_tensor.make_tensor(data, requires_grad, grad_fn)``."""
-    t = _new(Tensor)
+    t = _alloc(Tensor)
     _set(t, T_DATA, data if type(data) is _ndarray else _as_array(data))
     _set(t, T_REQUIRES_GRAD, requires_grad)
     _set(t, T_GRAD_FN, grad_fn)
@@ -161,7 +176,7 @@ cdef object _unrecorded(object cls, tuple args, Py_ssize_t n):
 
 cdef object _recorded(object cls, tuple args, Py_ssize_t n):
     """``apply``'s recording path, for one or two arguments."""
-    node = _new(cls._backward_cls)
+    node = _alloc(cls._backward_cls)
     _set(node, N_SAVED, None)
     _set(node, N_TO_SAVE, None)
     a = args[0]
