@@ -114,6 +114,8 @@ cdef object _accumulator_of = graph.accumulator_of
 cdef object _sequence = graph._sequence
 cdef object _NO_EDGE = graph.NO_EDGE
 cdef object _as_array = _tensor._as_array
+cdef object _asarray = numpy.asarray
+cdef type _generic = numpy.generic
 cdef type _ndarray = numpy.ndarray
 cdef object _new = object.__new__
 
@@ -121,7 +123,9 @@ cdef object _new = object.__new__
 cdef object _make_tensor(object data, object requires_grad, object grad_fn):
     """``_tensor.make_tensor(data, requires_grad, grad_fn)``."""
     t = _alloc(Tensor)
-    _set(t, T_DATA, data if type(data) is _ndarray else _as_array(data))
+    if type(data) is not _ndarray:  # NumPy returns scalars for 0-d results; keep arrays
+        data = _asarray(data) if isinstance(data, _generic) else _as_array(data)
+    _set(t, T_DATA, data)
     _set(t, T_REQUIRES_GRAD, requires_grad)
     _set(t, T_GRAD_FN, grad_fn)
     _set(t, T_OUTPUT_NR, 0)
@@ -259,6 +263,7 @@ cdef object _track_sharing = engine_loop._track_sharing
 cdef object _accumulate_into_leaf = engine_loop.accumulate_into_leaf
 cdef object _by_seq = engine_loop._by_seq
 cdef object _quiet = dual.quiet
+cdef object _set_quiet = dual._set_state, _reset_quiet = dual._reset_state, _IGNORE = dual._IGNORE
 
 
 cdef list _topological_order(object root):
@@ -330,7 +335,9 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     prev_enabled, prev_accumulate = _grad_state.enabled, _run_state.accumulate
     _grad_state.enabled = False
     _run_state.accumulate = True
-    quiet = _quiet().__enter__()
+    # dual.quiet(), without its object: NumPy's error state set to "ignore" for the pass.
+    token = _set_quiet(_IGNORE) if _set_quiet is not None else None
+    quiet = _quiet().__enter__() if token is None else None
     cdef bint is_function
     try:
         for node in order:
@@ -393,7 +400,10 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 nr = (<tuple> edge)[1]
                 buf[nr] = grad if buf[nr] is None else buf[nr] + grad  # a new array
     finally:
-        quiet.__exit__(None, None, None)
+        if token is not None:
+            _reset_quiet(token)
+        else:
+            quiet.__exit__(None, None, None)
         _grad_state.enabled = prev_enabled
         _run_state.accumulate = prev_accumulate
     return None
@@ -498,3 +508,53 @@ def saved_tensors(node):
             continue
         out.append(_unpack(node, entry, True))
     return tuple(out)
+
+
+# -- in-place arithmetic and fill_ without a graph (optimizer steps, zeroing gradients) ----
+
+cdef object _python_arith = Tensor.__dict__["_arith_"]
+cdef object _python_fill = Tensor.__dict__["fill_"]
+
+
+cdef inline bint _plain_inplace(object self, bint other_requires_grad):
+    """Nothing is recorded and _check_inplace has nothing to check: not an inference tensor,
+    and, in grad mode, no operand that requires grad and no view (whose base is checked)."""
+    if self._inference:
+        return False
+    if not _state.enabled:
+        return True
+    return not (_get(self, T_REQUIRES_GRAD) or other_requires_grad) and self._base is None
+
+
+def arith_(self, ufunc, op, other):
+    """``Tensor._arith_`` (``self op= other``): the usual case here, a NumPy array and a
+    same-dtype array or a float into a float tensor, written straight into its memory."""
+    other_is_tensor = _is_tensor(other)
+    raw = _get(other, T_DATA) if other_is_tensor else other
+    if not _plain_inplace(self, other_is_tensor and _get(other, T_REQUIRES_GRAD)):
+        return _python_arith(self, ufunc, op, other)
+    data = _get(self, T_DATA)
+    if type(data) is not _ndarray:
+        return _python_arith(self, ufunc, op, other)
+    if type(raw) is _ndarray:
+        if raw.dtype != data.dtype:
+            return _python_arith(self, ufunc, op, other)
+    elif not (type(raw) is float and data.dtype.kind == "f"):
+        return _python_arith(self, ufunc, op, other)
+    try:
+        ufunc(data, raw, data)
+    except ValueError:  # not broadcastable into this tensor: PyTorch's words, from Python
+        return _python_arith(self, ufunc, op, other)
+    _get(self, T_VC)[0] += 1  # its _bump()
+    return self
+
+
+def fill_(self, value):
+    """``Tensor.fill_`` (and ``zero_``): the usual case, a number into a NumPy array."""
+    data = _get(self, T_DATA)
+    if (_is_tensor(value) or type(data) is not _ndarray
+            or not _plain_inplace(self, False)):
+        return _python_fill(self, value)
+    data[...] = value
+    _get(self, T_VC)[0] += 1
+    return self

@@ -96,17 +96,22 @@ def activate() -> None:
 
 def install_core() -> bool:
     """Put the C core (``engine/_core.pyx``) in place of ``Function.apply``, of the backward
-    pass that ``Tensor.backward`` runs and of ``ctx.saved_tensors``, when it is built and
-    fresh; called once the engine is imported. True when installed."""
+    pass that ``Tensor.backward`` runs, of ``ctx.saved_tensors`` and of the no-graph paths of
+    in-place arithmetic and ``fill_``, when it is built and fresh; called once the engine is
+    imported. True when installed."""
     if "engine._core" not in _state["active"]:
         return False
     from . import _core, _tensor
     from .autograd.function import BackwardFunction, Function
 
+    if _tensor.run_backward is _core.run_backward:  # installed already
+        return True
     Function.apply = classmethod(_core.apply)
     _tensor.run_backward = _core.run_backward
     BackwardFunction.saved_tensors = property(_core.saved_tensors,
                                               doc=BackwardFunction.saved_tensors.__doc__)
+    _tensor.Tensor._arith_ = _core.arith_
+    _tensor.Tensor.fill_ = _core.fill_
     return True
 
 
