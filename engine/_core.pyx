@@ -105,6 +105,7 @@ cdef Py_ssize_t _INFERENCE = grad_mode.INFERENCE, _ANOMALY = grad_mode.ANOMALY
 cdef object _anomaly_state = anomaly_mode._state
 cdef object _forward_traceback = anomaly_mode.forward_traceback
 cdef object _NULL_CTX = function._NULL_CTX
+cdef object _FREED = function._FREED
 cdef tuple _PAIR_NEEDS = function._PAIR_NEEDS
 cdef tuple _ONE_NEEDS = function._ONE_NEEDS
 cdef object _pack_one = function._pack_one
@@ -323,9 +324,21 @@ cdef inline bint _fits(list grads, object node):
 
 
 cdef inline int _release(object node, bint is_function) except -1:
-    """Free what the node saved (engine_loop: ``if node._saved is not None``)."""
-    if (_get(node, N_SAVED) if is_function else node._saved) is not None:
-        node._release()
+    """Free what the node saved: BackwardFunction._release, inline for a built-in's node."""
+    if not is_function:
+        if node._saved is not None:
+            node._release()
+        return 0
+    saved = _get(node, N_SAVED)
+    if saved is None or saved is _FREED:
+        return 0
+    if not node._array_backward:
+        node._release()  # a user's Function: see _release
+        return 0
+    for entry in saved:  # a node that saved nothing (x + 1) can run again
+        if (<tuple> entry)[0] or (<tuple> entry)[1] is not None:
+            _set(node, N_SAVED, _FREED)
+            return 0
     return 0
 
 
@@ -515,7 +528,6 @@ cdef list _fit(object node, list grads):
 
 # -- ctx.saved_tensors ----------------------------------------------------------------------
 
-cdef object _FREED = function._FREED
 cdef str _ALREADY_FREED = function._ALREADY_FREED
 cdef object _unpack = function._unpack
 
