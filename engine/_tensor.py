@@ -76,6 +76,23 @@ _CPP_NAMES = {
 }
 
 
+def _check_clamp_cast(self, *bounds):
+    """clamp_ with number bounds: PyTorch checks the cast of the promoted type (a float bound
+    on an integer tensor, any number on a bool one) before clamping, and names the target by
+    its C++ type (with a tensor bound, the usual check of ``_inplace`` names it)."""
+    if any(isinstance(b, Tensor) for b in bounds):
+        return
+    numbers = [b for b in bounds if b is not None]
+    if not numbers:
+        return
+    result, target = result_type(self._data, *numbers), self.dtype
+    if result._category > target._category:
+        raise RuntimeError(
+            f"result type {result._legacy.replace('Tensor', '')} can't be cast to the desired "
+            f"output type {_CPP_NAMES[target.name]}"
+        )
+
+
 def _checked_hook(hook):
     """``hook`` with PyTorch's checks on what it returns: a tensor (or None) of the
     gradient's size and type."""
@@ -619,8 +636,19 @@ class Tensor(TensorOps):
     def pow_(self, exponent):
         return self._inplace(operator.pow, exponent)
 
-    def clamp_(self, min=None, max=None):
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        _check_clamp_cast(self, min, max)
         return self._inplace(lambda s: s.clamp(min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):  # noqa: A002
+        _check_clamp_cast(self, min)
+        return self._inplace(lambda s: s.clamp_min(min))
+
+    def clamp_max_(self, max):  # noqa: A002
+        _check_clamp_cast(self, max)
+        return self._inplace(lambda s: s.clamp_max(max))
 
     def copy_(self, src):
         """Copy ``src``'s values (broadcast, cast to this dtype) into this tensor."""

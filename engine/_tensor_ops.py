@@ -712,3 +712,27 @@ class TensorOps:
         if self.ndim == 0:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         return M.Unbind.apply(self, M.wrap_dim(dim, self.ndim))
+
+
+# -- in-place forms of the element-wise methods (x.exp_()) ------------------------------
+# Each one is its out-of-place method written into the tensor's memory by Tensor._inplace,
+# which records the out-of-place op and rebases the tensor's history onto it: PyTorch names
+# the node after the out-of-place op too (exp_ gives ExpBackward0, square_ PowBackward0).
+INPLACE_FORMS = (
+    "abs", "neg", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos", "tanh",
+    "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "round", "cumsum", "cumprod",
+)  # clamp_, clip_, clamp_min_ and clamp_max_ are Tensor's: they check their cast first
+
+
+def _inplace_form(name):
+    def method(self, *args, **kwargs):
+        return self._inplace(lambda s: getattr(s, name)(*args, **kwargs))
+
+    method.__name__ = f"{name}_"
+    method.__qualname__ = f"TensorOps.{name}_"
+    method.__doc__ = f"``{name}`` in place (PyTorch's ``Tensor.{name}_``)."
+    return method
+
+
+for _name in INPLACE_FORMS:
+    setattr(TensorOps, f"{_name}_", _inplace_form(_name))
