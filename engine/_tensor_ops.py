@@ -655,6 +655,18 @@ class TensorOps:
         return self._inplace(lambda s, i, v: G.scatter(s, dim, i, v), index,
                              value if src is None else src)
 
+    def scatter_add(self, dim, index, src):
+        return G.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace(lambda s, i, v: G.scatter_add(s, dim, i, v), index, src)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return G.index_add(self, dim, index, source, alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._inplace(lambda s, i, v: G.index_add(s, dim, i, v, alpha), index, source)
+
     def flip(self, *dims):
         if not dims:
             raise TypeError('flip() missing 1 required positional arguments: "dims"')

@@ -418,6 +418,84 @@ ERRORS = [
      "shape compatible with [2, 3]", "exact"),
     ("scatter__leaf", lambda T: _leaf(T).scatter_(0, T.tensor([0]), 1.0), RuntimeError,
      "leaf_inplace", "exact"),
+    # scatter_add: scatter's checks and texts ("scatter():" in them), its own name for types
+    ("scatter_add_dim_range", lambda T: T.ones(2, 3).scatter_add(2, T.tensor([[0]]), T.ones(1, 1)),
+     IndexError, "Dimension out of range (expected to be in range of [-2, 1], but got 2)", "exact"),
+    ("scatter_add_float_index", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([[0.0]]), T.ones(
+        1, 1)), RuntimeError, "scatter(): Expected dtype int32/int64 for index", "exact"),
+    ("scatter_add_int16_index", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([[0]], dtype=T.int16),
+     T.ones(1, 1)), RuntimeError, "scatter(): Expected dtype int32/int64 for index", "exact"),
+    ("scatter_add_list_index", lambda T: T.ones(2, 3).scatter_add(1, [[0]], T.ones(1, 1)), TypeError,
+     "scatter_add(): argument 'index' (position 2) must be Tensor, not list", "exact"),
+    ("scatter_add_number_src", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([[0]]), 1.0),
+     TypeError, "scatter_add(): argument 'src' (position 3) must be Tensor, not float", "exact"),
+    ("scatter_add_src_dtype", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([[0]]), T.ones(
+        1, 1, dtype=T.float64)), RuntimeError,
+     "scatter(): Expected self.dtype to be equal to src.dtype", "exact"),
+    ("scatter_add_index_dims", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([0]), T.ones(1)),
+     RuntimeError, "Index tensor must have the same number of dimensions as self tensor", "exact"),
+    ("scatter_add_src_fewer_dims", lambda T: T.ones(2, 3).scatter_add(0, T.tensor([[0]]), T.ones(2)),
+     IndexError, "Dimension out of range (expected to be in range of [-1, 0], but got 1)", "exact"),
+    ("scatter_add_index_larger", lambda T: T.ones(2, 3).scatter_add(0, T.zeros(1, 4, dtype=T.int64),
+     T.ones(1, 4)), RuntimeError, "Expected index [1, 4] to be no larger than self [2, 3] apart "
+     "from dimension 0 and to be no larger size than src [1, 4]", "exact"),
+    ("scatter_add_index_larger_than_src", lambda T: T.ones(2, 3).scatter_add(
+        0, T.zeros(2, 2, dtype=T.int64), T.ones(1, 2)), RuntimeError, "Expected index [2, 2] to be "
+     "no larger than self [2, 3] apart from dimension 0 and to be no larger size than src [1, 2]",
+     "exact"),
+    ("scatter_add_index_out_of_bounds", lambda T: T.ones(2, 3).scatter_add(0, T.tensor([[2]]),
+     T.ones(1, 1)), RuntimeError, "index 2 is out of bounds for dimension 0 with size 2", "exact"),
+    ("scatter_add_src_larger_backward", lambda T: T.ones(2, 3, requires_grad=True).scatter_add(
+        1, T.tensor([[0], [2]]), T.ones(2, 3, requires_grad=True)).sum().backward(), RuntimeError,
+     "Function ScatterAddBackward0 returned an invalid gradient at index 1 - got [2, 1] but "
+     "expected shape compatible with [2, 3]", "exact"),
+    ("scatter_add__leaf", lambda T: _leaf(T).scatter_add_(0, T.tensor([0]), T.ones(1)),
+     RuntimeError, "leaf_inplace", "exact"),
+    # index_add: torch's texts say "index_add_():" out of place too. Its TypeError for alpha
+    # given by position is not matched: Python's own text counts self (4 arguments, not 3)
+    ("index_add_dim_range", lambda T: T.ones(2, 3).index_add(-3, T.tensor([0]), T.ones(1, 3)),
+     IndexError, "Dimension out of range (expected to be in range of [-2, 1], but got -3)",
+     "exact"),
+    ("index_add_list_index", lambda T: T.ones(2, 3).index_add(0, [0], T.ones(1, 3)), TypeError,
+     "index_add(): argument 'index' (position 2) must be Tensor, not list", "exact"),
+    ("index_add_number_source", lambda T: T.ones(2, 3).index_add(0, T.tensor([0]), 1.0),
+     TypeError, "index_add(): argument 'source' (position 3) must be Tensor, not float", "exact"),
+    ("index_add_index_2d", lambda T: T.ones(2, 3).index_add(0, T.tensor([[0.0]]), T.ones(1, 3)),
+     IndexError, "index_add_(): Index is supposed to be a vector, but got dim: 2 with type: Float "
+     "and size: [1, 1]", "exact"),
+    ("index_add_float_index", lambda T: T.ones(2, 3).index_add(0, T.tensor([0.0]), T.ones(1, 3)),
+     RuntimeError, "index_add_(): Expected dtype int32/int64 for index but got: Float", "exact"),
+    ("index_add_int16_index", lambda T: T.ones(2, 3).index_add(0, T.tensor([0], dtype=T.int16),
+     T.ones(1, 3)), RuntimeError, "index_add_(): Expected dtype int32/int64 for index but got: "
+     "Short", "exact"),
+    ("index_add_source_dtype", lambda T: T.ones(2, 3).index_add(0, T.tensor([0]), T.ones(
+        1, 3, dtype=T.float64)), RuntimeError,
+     "index_add_(): self (Float) and source (Double) must have the same scalar type", "exact"),
+    ("index_add_dim_past_source", lambda T: T.ones(2, 3).index_add(1, T.tensor([0, 1, 2]), T.ones(3)),
+     RuntimeError, "index_add_(): Indexing dim 1 is out of bounds of the source tensor with dim 1",
+     "exact"),
+    ("index_add_count", lambda T: T.ones(3, 4).index_add(-2, T.tensor([0, 2, 0]), T.ones(2, 4)),
+     RuntimeError, "index_add_(): Number of indices (3) should be equal to source.size(dim): (2), "
+     "for dim: 0", "exact"),
+    ("index_add_count_0d_source", lambda T: T.ones(3).index_add(0, T.tensor([0, 1]), T.tensor(1.0)),
+     IndexError, "Dimension specified as 0 but tensor has no dimensions", "exact"),
+    ("index_add_source_shape", lambda T: T.ones(3, 4).index_add(0, T.tensor([0, 1]), T.ones(2, 5)),
+     RuntimeError, "source tensor shape must match self tensor shape, excluding the specified "
+     "dimension. Got self.shape = [3, 4] source.shape = [2, 5]", "exact"),
+    ("index_add_source_more_dims", lambda T: T.ones(3, 4).index_add(0, T.tensor([0]), T.ones(
+        1, 4, 1)), RuntimeError, "source tensor shape must match self tensor shape, excluding the "
+     "specified dimension. Got self.shape = [3, 4] source.shape = [1, 4, 1]", "exact"),
+    ("index_add_0d_source_into_1d", lambda T: T.ones(3).index_add(0, T.tensor(1), T.tensor(2.0)),
+     RuntimeError, "source tensor shape must match self tensor shape, excluding the specified "
+     "dimension. Got self.shape = [3] source.shape = []", "exact"),
+    ("index_add_out_of_bounds", lambda T: T.ones(3, 4).index_add(0, T.tensor([0, 3]), T.ones(2, 4)),
+     RuntimeError, "index 3 is out of bounds for dimension 0 with size 3", "exact"),
+    ("index_add_negative_index", lambda T: T.ones(3, 4).index_add(1, T.tensor([-1]), T.ones(3, 1)),
+     RuntimeError, "index -1 is out of bounds for dimension 1 with size 4", "exact"),
+    ("index_add__leaf", lambda T: _leaf(T).index_add_(0, T.tensor([0]), T.ones(1)), RuntimeError,
+     "leaf_inplace", "exact"),
+    ("index_add__view_of_leaf", lambda T: _leaf(T)[1:].index_add_(0, T.tensor([0]), T.ones(1)),
+     RuntimeError, "view_of_leaf_inplace", "exact"),
     ("int_floordiv_zero", lambda T: T.tensor([7, -7]) // T.tensor([3, 0]), RuntimeError,
      "ZeroDivisionError", "exact"),
     ("int_floordiv_scalar_zero", lambda T: T.tensor([7]) // 0, RuntimeError,
