@@ -524,13 +524,19 @@ class Tensor(TensorOps):
             )
         if _state.enabled:
             base = self._base
-            if base is not None and (self._requires_grad or base._requires_grad or any(
-                    isinstance(o, Tensor) and o._requires_grad for o in operands)):
-                _check_several_views(self, key)  # recorded: PyTorch's check of its origin
+            if base is not None:
+                # PyTorch's order: a view is checked as a view first. It requires grad while
+                # its base does (made before the base did, or under no_grad), or on its own
+                # (a view of a view that does; a view made a leaf by requires_grad_()); then
+                # it is refused when its base is a leaf, whether the base requires grad or not
+                requires_grad = self._requires_grad or base._requires_grad
+                if requires_grad or any(
+                        isinstance(o, Tensor) and o._requires_grad for o in operands):
+                    _check_several_views(self, key)  # recorded: PyTorch's check of its origin
+                    if requires_grad and base.grad_fn is None:
+                        raise RuntimeError(_VIEW_INPLACE)
             if self.grad_fn is None and self._requires_grad:
                 raise RuntimeError(_LEAF_INPLACE)
-            if base is not None and base.grad_fn is None and base._requires_grad:
-                raise RuntimeError(_VIEW_INPLACE)
 
     def _inplace(self, op, *args):
         """Run ``op(self, *args)`` and write the result into this tensor's memory.

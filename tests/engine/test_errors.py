@@ -54,6 +54,20 @@ def _view_detach_(T):
     (x * 1)[0].detach_()
 
 
+def _view_of_former_requiring_leaf(T):
+    b = T.arange(6.0).requires_grad_()
+    v = b.view(2, 3)
+    b.requires_grad_(False)
+    v.mul_(2)
+
+
+def _view_before_requiring(T):
+    b = T.arange(6.0)
+    v = b[1:]
+    b.requires_grad_()
+    v.exp_()
+
+
 def _leaf(T):
     return T.tensor([1.0, 2.0, 3.0], requires_grad=True)
 
@@ -105,6 +119,17 @@ ERRORS = [
     ("leaf_fill_", lambda T: _leaf(T).fill_(1.0), RuntimeError, "leaf_inplace", "exact"),
     ("view_of_leaf_add_", lambda T: _leaf(T)[0].add_(1), RuntimeError, "view_of_leaf_inplace", "exact"),
     ("view_of_leaf_sub_", lambda T: _leaf(T)[1:].sub_(1), RuntimeError, "view_of_leaf_inplace", "exact"),
+    ("view_of_leaf_view_mul_", lambda T: T.arange(6.0).requires_grad_().view(2, 3).mul_(2),
+     RuntimeError, "view_of_leaf_inplace", "exact"),
+    # a view is checked as a view first: its base a leaf, requiring grad or not
+    ("leaf_made_of_a_view_mul_", lambda T: T.arange(6.0)[1:].requires_grad_().mul_(2),
+     RuntimeError, "view_of_leaf_inplace", "exact"),
+    ("view_of_a_view_made_leaf_mul_", lambda T: T.arange(6.0)[1:].requires_grad_()[1:].mul_(2),
+     RuntimeError, "view_of_leaf_inplace", "exact"),
+    ("view_after_its_base_stopped_requiring_grad", _view_of_former_requiring_leaf, RuntimeError,
+     "view_of_leaf_inplace", "exact"),
+    ("view_made_before_its_base_required_grad", _view_before_requiring, RuntimeError,
+     "view_of_leaf_inplace", "exact"),
     ("nonleaf_requires_grad_true", lambda T: _set_requires_grad(_leaf(T) * 2, True), RuntimeError, "nonleaf_requires_grad", "exact"),
     ("nonleaf_requires_grad_false", lambda T: _set_requires_grad(_leaf(T) * 2, False), RuntimeError, "nonleaf_requires_grad_false", "exact"),
     ("nonleaf_requires_grad_(False)", lambda T: (_leaf(T) * 2).requires_grad_(False), RuntimeError, "nonleaf_requires_grad_false", "exact"),
