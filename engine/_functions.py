@@ -11,7 +11,8 @@ from .ops import binary, movement
 
 _METHODS = (
     "add sub mul div neg abs pow exp expm1 log log1p sqrt sin cos tanh sigmoid relu sign "
-    "reciprocal clone cumsum cumprod prod flip roll movedim moveaxis gather scatter "
+    "reciprocal clone cumsum cumprod prod flip roll movedim moveaxis gather scatter scatter_add "
+    "index_add "
     "clamp clip clamp_min clamp_max square sum mean var std max min amax amin argmax argmin norm "
     "logsumexp "
     "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "

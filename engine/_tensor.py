@@ -76,6 +76,23 @@ _CPP_NAMES = {
 }
 
 
+def _check_clamp_cast(self, *bounds):
+    """clamp_ with number bounds: PyTorch checks the cast of the promoted type (a float bound
+    on an integer tensor, any number on a bool one) before clamping, and names the target by
+    its C++ type (with a tensor bound, the usual check of ``_inplace`` names it)."""
+    if any(isinstance(b, Tensor) for b in bounds):
+        return
+    numbers = [b for b in bounds if b is not None]
+    if not numbers:
+        return
+    result, target = result_type(self._data, *numbers), self.dtype
+    if result._category > target._category:
+        raise RuntimeError(
+            f"result type {result._legacy.replace('Tensor', '')} can't be cast to the desired "
+            f"output type {_CPP_NAMES[target.name]}"
+        )
+
+
 def _checked_hook(hook):
     """``hook`` with PyTorch's checks on what it returns: a tensor (or None) of the
     gradient's size and type."""
@@ -507,13 +524,19 @@ class Tensor(TensorOps):
             )
         if _state.enabled:
             base = self._base
-            if base is not None and (self._requires_grad or base._requires_grad or any(
-                    isinstance(o, Tensor) and o._requires_grad for o in operands)):
-                _check_several_views(self, key)  # recorded: PyTorch's check of its origin
+            if base is not None:
+                # PyTorch's order: a view is checked as a view first. It requires grad while
+                # its base does (made before the base did, or under no_grad), or on its own
+                # (a view of a view that does; a view made a leaf by requires_grad_()); then
+                # it is refused when its base is a leaf, whether the base requires grad or not
+                requires_grad = self._requires_grad or base._requires_grad
+                if requires_grad or any(
+                        isinstance(o, Tensor) and o._requires_grad for o in operands):
+                    _check_several_views(self, key)  # recorded: PyTorch's check of its origin
+                    if requires_grad and base.grad_fn is None:
+                        raise RuntimeError(_VIEW_INPLACE)
             if self.grad_fn is None and self._requires_grad:
                 raise RuntimeError(_LEAF_INPLACE)
-            if base is not None and base.grad_fn is None and base._requires_grad:
-                raise RuntimeError(_VIEW_INPLACE)
 
     def _inplace(self, op, *args):
         """Run ``op(self, *args)`` and write the result into this tensor's memory.
@@ -619,8 +642,19 @@ class Tensor(TensorOps):
     def pow_(self, exponent):
         return self._inplace(operator.pow, exponent)
 
-    def clamp_(self, min=None, max=None):
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        _check_clamp_cast(self, min, max)
         return self._inplace(lambda s: s.clamp(min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):  # noqa: A002
+        _check_clamp_cast(self, min)
+        return self._inplace(lambda s: s.clamp_min(min))
+
+    def clamp_max_(self, max):  # noqa: A002
+        _check_clamp_cast(self, max)
+        return self._inplace(lambda s: s.clamp_max(max))
 
     def copy_(self, src):
         """Copy ``src``'s values (broadcast, cast to this dtype) into this tensor."""

@@ -13,15 +13,15 @@ from numbers import Number
 from . import backend
 from .dtypes import from_numpy_dtype
 
-U = B = R = X = M = I = L = C = S = G = TI = None  # engine.ops: unary, binary, reduce,
-#                          extremes, movement, indexing, linalg, conversion, scan, gather, tiles
+U = B = R = X = M = I = L = C = S = G = TI = RS = None  # engine.ops: unary, binary, reduce,
+#           extremes, movement, indexing, linalg, conversion, scan, gather, tiles, sampling
 
 
 Tensor = tensor = creation = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, X, M, I, L, C, S, G, TI, Tensor, tensor, creation
+    global U, B, R, X, M, I, L, C, S, G, TI, RS, Tensor, tensor, creation
     from . import creation
     from ._tensor import Tensor, tensor
     from .ops import binary as B
@@ -32,6 +32,7 @@ def _bind():
     from .ops import linalg as L
     from .ops import movement as M
     from .ops import reduce as R
+    from .ops import sampling as RS
     from .ops import scan as S
     from .ops import tiles as TI
     from .ops import unary as U
@@ -64,6 +65,15 @@ def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
+
+
+def _keyword_from(name, value, kwargs):
+    """The ``from`` argument given as a keyword (``**{"from": 2}``), else ``value``."""
+    if "from" in kwargs:
+        value = kwargs.pop("from")
+    if kwargs:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return value
 
 
 def _no_grad_result(array):
@@ -647,6 +657,18 @@ class TensorOps:
         return self._inplace(lambda s, i, v: G.scatter(s, dim, i, v), index,
                              value if src is None else src)
 
+    def scatter_add(self, dim, index, src):
+        return G.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace(lambda s, i, v: G.scatter_add(s, dim, i, v), index, src)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return G.index_add(self, dim, index, source, alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._inplace(lambda s, i, v: G.index_add(s, dim, i, v, alpha), index, source)
+
     def flip(self, *dims):
         if not dims:
             raise TypeError('flip() missing 1 required positional arguments: "dims"')
@@ -661,6 +683,32 @@ class TensorOps:
         """Running products along ``dim`` (required, as in PyTorch: None is its error)."""
         dim, np_dtype = S.cumprod_args(self, dim, dtype)
         return S.Cumprod.apply(self, dim, np_dtype)
+
+    # -- random values, in place (PyTorch's names and defaults; ``from`` is a Python keyword,
+    # so it is taken from **kwargs: x.uniform_(**{"from": 2, "to": 3}) works, as in torch) --
+    def uniform_(self, from_=0, to=1, *, generator=None, **kwargs):
+        from_ = _keyword_from("uniform_", from_, kwargs)
+        return RS.uniform_(self, from_, to, generator)
+
+    def normal_(self, mean=0, std=1, *, generator=None):
+        return RS.normal_(self, mean, std, generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return RS.bernoulli_(self, p, generator)
+
+    def exponential_(self, lambd=1, *, generator=None):
+        return RS.exponential_(self, lambd, generator)
+
+    def random_(self, from_=None, to=None, *, generator=None, **kwargs):
+        """``random_()``: integers from 0 to the most the dtype holds exactly; ``random_(to)``:
+        in [0, to); ``random_(from, to)``: in [from, to)."""
+        keyword = "from" in kwargs
+        from_ = _keyword_from("random_", from_, kwargs)
+        if to is None and from_ is not None:  # random_(to)
+            if keyword:
+                raise TypeError("random_(): 'from' given without 'to'")
+            from_, to = None, from_
+        return RS.random_(self, from_, to, generator)
 
     def __getitem__(self, key):
         return I.getitem(self, key)
@@ -714,3 +762,27 @@ class TensorOps:
         if self.ndim == 0:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         return M.Unbind.apply(self, M.wrap_dim(dim, self.ndim))
+
+
+# -- in-place forms of the element-wise methods (x.exp_()) ------------------------------
+# Each one is its out-of-place method written into the tensor's memory by Tensor._inplace,
+# which records the out-of-place op and rebases the tensor's history onto it: PyTorch names
+# the node after the out-of-place op too (exp_ gives ExpBackward0, square_ PowBackward0).
+INPLACE_FORMS = (
+    "abs", "neg", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos", "tanh",
+    "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "round", "cumsum", "cumprod",
+)  # clamp_, clip_, clamp_min_ and clamp_max_ are Tensor's: they check their cast first
+
+
+def _inplace_form(name):
+    def method(self, *args, **kwargs):
+        return self._inplace(lambda s: getattr(s, name)(*args, **kwargs))
+
+    method.__name__ = f"{name}_"
+    method.__qualname__ = f"TensorOps.{name}_"
+    method.__doc__ = f"``{name}`` in place (PyTorch's ``Tensor.{name}_``)."
+    return method
+
+
+for _name in INPLACE_FORMS:
+    setattr(TensorOps, f"{_name}_", _inplace_form(_name))

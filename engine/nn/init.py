@@ -1,8 +1,8 @@
 """``engine.nn.init``: fill a tensor in place with initial values (PyTorch's names and rules).
 
 Values are drawn from the engine's generator (``engine.manual_seed`` repeats them; they are
-not the numbers PyTorch draws) and written straight into the tensor's array, without
-recording a graph, as ``torch.no_grad()`` would.
+not the numbers PyTorch draws) by the tensor's own ``uniform_`` / ``normal_``, and written
+without recording a graph, as ``torch.no_grad()`` would.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import warnings
 import numpy
 
 from .. import backend
-from .. import random as _random
 from ..autograd.grad_mode import no_grad
 
 __all__ = [
@@ -76,12 +75,16 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
+# uniform_ and normal_ are the tensor's methods under no_grad (as in PyTorch): the same
+# numbers for the same seed, and the same checks.
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _write(tensor, _random.rng(generator).uniform(a, b, tuple(tensor.shape)))
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _write(tensor, _random.rng(generator).normal(mean, std, tuple(tensor.shape)))
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):

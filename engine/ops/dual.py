@@ -147,6 +147,25 @@ def scatter_add(g, shape, dim, index):
     return ops.scatter_added(g, shape, dim, index)
 
 
+def index_select(g, dim, index):
+    """``g.index_select(dim, index)``, ``index`` a 1-D raw integer array: the backward of
+    ``index_add``."""
+    from . import gather as ops
+
+    if isinstance(g, Tensor):
+        return ops.IndexSelect.apply(g, dim, index)
+    return ops.index_selected(g, dim, index)
+
+
+def index_add_zeros(g, shape, dim, index):
+    """``zeros(shape).index_add(dim, index, g)``: the backward of ``index_select``."""
+    from . import gather as ops
+
+    if isinstance(g, Tensor):
+        return ops.IndexSelectGrad.apply(g, shape, dim, index)
+    return ops.index_added(array_module(g).zeros(shape, g.dtype), dim, index, g)
+
+
 def scatter_fill(g, dim, index, value):
     """``g.scatter(dim, index, value)``: a copy of ``g`` with ``value`` at the positions."""
     from . import gather as ops

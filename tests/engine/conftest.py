@@ -692,6 +692,37 @@ OPS = [
     # in place (of a non-leaf): the node is scatter's
     _op("scatter_", lambda T, a, s: (a * 2).scatter_(1, T.tensor([[0], [2]]), s), S23, (2, 1)),
     _op("scatter_value_", lambda T, a: (a * 2).scatter_(0, T.tensor([[1, 0]]), value=3.0), S23),
+    # scatter_add: src added at index, repeated positions adding up; x's gradient is g,
+    # src's g gathered at index (src of index's shape: a larger one, as for scatter)
+    _op("scatter_add", lambda T, a, s: a.scatter_add(1, T.tensor([[2, 0, 2], [1, 1, 1]]), s),
+        S23, S23),
+    _op("scatter_add_dim0", lambda T, a, s: a.scatter_add(0, T.tensor([[1, 0, 1], [1, 1, 0]]), s),
+        S23, S23),
+    _op("scatter_add_smaller_index", lambda T, a, s: a.scatter_add(-1, T.tensor([[3], [0], [3]]), s),
+        S34, (3, 1)),
+    _op("scatter_add_int32", lambda T, a, s: a.scatter_add(0, T.tensor([[2, 2]], dtype=T.int32), s),
+        S34, (1, 2)),
+    _op("lib.scatter_add", lambda T, a, s: T.scatter_add(a, 0, T.tensor([[2, 0], [2, 1]]), s), S34,
+        (2, 2)),
+    _op("scatter_add_0d", lambda T, a, s: a.scatter_add(0, T.tensor(0), s), (), ()),
+    _op("scatter_add_empty_index", lambda T, a, s: a.scatter_add(0, T.zeros(0, 3, dtype=T.int64), s),
+        S23, (0, 3)),
+    _op("scatter_add_", lambda T, a, s: (a * 2).scatter_add_(1, T.tensor([[0, 0], [2, 2]]), s), S23,
+        (2, 2)),
+    # index_add: alpha * source added along dim at the rows index names (repeats add up);
+    # x's gradient is g, source's alpha * g.index_select(dim, index)
+    _op("index_add", lambda T, a, s: a.index_add(0, T.tensor([0, 2, 0]), s), S34, S34),
+    _op("index_add_dim1_alpha", lambda T, a, s: a.index_add(1, T.tensor([1, 1, 3]), s, alpha=2.5),
+        S34, (3, 3)),
+    _op("index_add_neg_dim_int32", lambda T, a, s: a.index_add(
+        -1, T.tensor([3, 0], dtype=T.int32), s, alpha=-1), (2, 3, 4), (2, 3, 2)),
+    _op("lib.index_add", lambda T, a, s: T.index_add(a, 0, T.tensor([1]), s), S23, (1, 3)),
+    _op("index_add_0d", lambda T, a, s: a.index_add(0, T.tensor(0), s, alpha=3), (), ()),
+    _op("index_add_0d_index", lambda T, a, s: a.index_add(0, T.tensor(1), s), S3, (1,)),
+    _op("index_add_empty_index", lambda T, a, s: a.index_add(0, T.zeros(0, dtype=T.int64), s),
+        S23, (0, 3)),
+    _op("index_add_", lambda T, a, s: (a * 2).index_add_(0, T.tensor([1, 1]), s, alpha=0.5), S23,
+        (2, 3)),
     # --- comparisons: bool, no grad ------------------------------------------------------
     _op("eq", lambda T, a, b: a == b, S23, S3, domain="grid", broadcast=True, differentiable=False),
     _op("ne", lambda T, a, b: a != b, S23, S3, domain="grid", broadcast=True, differentiable=False),

@@ -54,6 +54,20 @@ def _view_detach_(T):
     (x * 1)[0].detach_()
 
 
+def _view_of_former_requiring_leaf(T):
+    b = T.arange(6.0).requires_grad_()
+    v = b.view(2, 3)
+    b.requires_grad_(False)
+    v.mul_(2)
+
+
+def _view_before_requiring(T):
+    b = T.arange(6.0)
+    v = b[1:]
+    b.requires_grad_()
+    v.exp_()
+
+
 def _leaf(T):
     return T.tensor([1.0, 2.0, 3.0], requires_grad=True)
 
@@ -105,6 +119,17 @@ ERRORS = [
     ("leaf_fill_", lambda T: _leaf(T).fill_(1.0), RuntimeError, "leaf_inplace", "exact"),
     ("view_of_leaf_add_", lambda T: _leaf(T)[0].add_(1), RuntimeError, "view_of_leaf_inplace", "exact"),
     ("view_of_leaf_sub_", lambda T: _leaf(T)[1:].sub_(1), RuntimeError, "view_of_leaf_inplace", "exact"),
+    ("view_of_leaf_view_mul_", lambda T: T.arange(6.0).requires_grad_().view(2, 3).mul_(2),
+     RuntimeError, "view_of_leaf_inplace", "exact"),
+    # a view is checked as a view first: its base a leaf, requiring grad or not
+    ("leaf_made_of_a_view_mul_", lambda T: T.arange(6.0)[1:].requires_grad_().mul_(2),
+     RuntimeError, "view_of_leaf_inplace", "exact"),
+    ("view_of_a_view_made_leaf_mul_", lambda T: T.arange(6.0)[1:].requires_grad_()[1:].mul_(2),
+     RuntimeError, "view_of_leaf_inplace", "exact"),
+    ("view_after_its_base_stopped_requiring_grad", _view_of_former_requiring_leaf, RuntimeError,
+     "view_of_leaf_inplace", "exact"),
+    ("view_made_before_its_base_required_grad", _view_before_requiring, RuntimeError,
+     "view_of_leaf_inplace", "exact"),
     ("nonleaf_requires_grad_true", lambda T: _set_requires_grad(_leaf(T) * 2, True), RuntimeError, "nonleaf_requires_grad", "exact"),
     ("nonleaf_requires_grad_false", lambda T: _set_requires_grad(_leaf(T) * 2, False), RuntimeError, "nonleaf_requires_grad_false", "exact"),
     ("nonleaf_requires_grad_(False)", lambda T: (_leaf(T) * 2).requires_grad_(False), RuntimeError, "nonleaf_requires_grad_false", "exact"),
@@ -418,6 +443,84 @@ ERRORS = [
      "shape compatible with [2, 3]", "exact"),
     ("scatter__leaf", lambda T: _leaf(T).scatter_(0, T.tensor([0]), 1.0), RuntimeError,
      "leaf_inplace", "exact"),
+    # scatter_add: scatter's checks and texts ("scatter():" in them), its own name for types
+    ("scatter_add_dim_range", lambda T: T.ones(2, 3).scatter_add(2, T.tensor([[0]]), T.ones(1, 1)),
+     IndexError, "Dimension out of range (expected to be in range of [-2, 1], but got 2)", "exact"),
+    ("scatter_add_float_index", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([[0.0]]), T.ones(
+        1, 1)), RuntimeError, "scatter(): Expected dtype int32/int64 for index", "exact"),
+    ("scatter_add_int16_index", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([[0]], dtype=T.int16),
+     T.ones(1, 1)), RuntimeError, "scatter(): Expected dtype int32/int64 for index", "exact"),
+    ("scatter_add_list_index", lambda T: T.ones(2, 3).scatter_add(1, [[0]], T.ones(1, 1)), TypeError,
+     "scatter_add(): argument 'index' (position 2) must be Tensor, not list", "exact"),
+    ("scatter_add_number_src", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([[0]]), 1.0),
+     TypeError, "scatter_add(): argument 'src' (position 3) must be Tensor, not float", "exact"),
+    ("scatter_add_src_dtype", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([[0]]), T.ones(
+        1, 1, dtype=T.float64)), RuntimeError,
+     "scatter(): Expected self.dtype to be equal to src.dtype", "exact"),
+    ("scatter_add_index_dims", lambda T: T.ones(2, 3).scatter_add(1, T.tensor([0]), T.ones(1)),
+     RuntimeError, "Index tensor must have the same number of dimensions as self tensor", "exact"),
+    ("scatter_add_src_fewer_dims", lambda T: T.ones(2, 3).scatter_add(0, T.tensor([[0]]), T.ones(2)),
+     IndexError, "Dimension out of range (expected to be in range of [-1, 0], but got 1)", "exact"),
+    ("scatter_add_index_larger", lambda T: T.ones(2, 3).scatter_add(0, T.zeros(1, 4, dtype=T.int64),
+     T.ones(1, 4)), RuntimeError, "Expected index [1, 4] to be no larger than self [2, 3] apart "
+     "from dimension 0 and to be no larger size than src [1, 4]", "exact"),
+    ("scatter_add_index_larger_than_src", lambda T: T.ones(2, 3).scatter_add(
+        0, T.zeros(2, 2, dtype=T.int64), T.ones(1, 2)), RuntimeError, "Expected index [2, 2] to be "
+     "no larger than self [2, 3] apart from dimension 0 and to be no larger size than src [1, 2]",
+     "exact"),
+    ("scatter_add_index_out_of_bounds", lambda T: T.ones(2, 3).scatter_add(0, T.tensor([[2]]),
+     T.ones(1, 1)), RuntimeError, "index 2 is out of bounds for dimension 0 with size 2", "exact"),
+    ("scatter_add_src_larger_backward", lambda T: T.ones(2, 3, requires_grad=True).scatter_add(
+        1, T.tensor([[0], [2]]), T.ones(2, 3, requires_grad=True)).sum().backward(), RuntimeError,
+     "Function ScatterAddBackward0 returned an invalid gradient at index 1 - got [2, 1] but "
+     "expected shape compatible with [2, 3]", "exact"),
+    ("scatter_add__leaf", lambda T: _leaf(T).scatter_add_(0, T.tensor([0]), T.ones(1)),
+     RuntimeError, "leaf_inplace", "exact"),
+    # index_add: torch's texts say "index_add_():" out of place too. Its TypeError for alpha
+    # given by position is not matched: Python's own text counts self (4 arguments, not 3)
+    ("index_add_dim_range", lambda T: T.ones(2, 3).index_add(-3, T.tensor([0]), T.ones(1, 3)),
+     IndexError, "Dimension out of range (expected to be in range of [-2, 1], but got -3)",
+     "exact"),
+    ("index_add_list_index", lambda T: T.ones(2, 3).index_add(0, [0], T.ones(1, 3)), TypeError,
+     "index_add(): argument 'index' (position 2) must be Tensor, not list", "exact"),
+    ("index_add_number_source", lambda T: T.ones(2, 3).index_add(0, T.tensor([0]), 1.0),
+     TypeError, "index_add(): argument 'source' (position 3) must be Tensor, not float", "exact"),
+    ("index_add_index_2d", lambda T: T.ones(2, 3).index_add(0, T.tensor([[0.0]]), T.ones(1, 3)),
+     IndexError, "index_add_(): Index is supposed to be a vector, but got dim: 2 with type: Float "
+     "and size: [1, 1]", "exact"),
+    ("index_add_float_index", lambda T: T.ones(2, 3).index_add(0, T.tensor([0.0]), T.ones(1, 3)),
+     RuntimeError, "index_add_(): Expected dtype int32/int64 for index but got: Float", "exact"),
+    ("index_add_int16_index", lambda T: T.ones(2, 3).index_add(0, T.tensor([0], dtype=T.int16),
+     T.ones(1, 3)), RuntimeError, "index_add_(): Expected dtype int32/int64 for index but got: "
+     "Short", "exact"),
+    ("index_add_source_dtype", lambda T: T.ones(2, 3).index_add(0, T.tensor([0]), T.ones(
+        1, 3, dtype=T.float64)), RuntimeError,
+     "index_add_(): self (Float) and source (Double) must have the same scalar type", "exact"),
+    ("index_add_dim_past_source", lambda T: T.ones(2, 3).index_add(1, T.tensor([0, 1, 2]), T.ones(3)),
+     RuntimeError, "index_add_(): Indexing dim 1 is out of bounds of the source tensor with dim 1",
+     "exact"),
+    ("index_add_count", lambda T: T.ones(3, 4).index_add(-2, T.tensor([0, 2, 0]), T.ones(2, 4)),
+     RuntimeError, "index_add_(): Number of indices (3) should be equal to source.size(dim): (2), "
+     "for dim: 0", "exact"),
+    ("index_add_count_0d_source", lambda T: T.ones(3).index_add(0, T.tensor([0, 1]), T.tensor(1.0)),
+     IndexError, "Dimension specified as 0 but tensor has no dimensions", "exact"),
+    ("index_add_source_shape", lambda T: T.ones(3, 4).index_add(0, T.tensor([0, 1]), T.ones(2, 5)),
+     RuntimeError, "source tensor shape must match self tensor shape, excluding the specified "
+     "dimension. Got self.shape = [3, 4] source.shape = [2, 5]", "exact"),
+    ("index_add_source_more_dims", lambda T: T.ones(3, 4).index_add(0, T.tensor([0]), T.ones(
+        1, 4, 1)), RuntimeError, "source tensor shape must match self tensor shape, excluding the "
+     "specified dimension. Got self.shape = [3, 4] source.shape = [1, 4, 1]", "exact"),
+    ("index_add_0d_source_into_1d", lambda T: T.ones(3).index_add(0, T.tensor(1), T.tensor(2.0)),
+     RuntimeError, "source tensor shape must match self tensor shape, excluding the specified "
+     "dimension. Got self.shape = [3] source.shape = []", "exact"),
+    ("index_add_out_of_bounds", lambda T: T.ones(3, 4).index_add(0, T.tensor([0, 3]), T.ones(2, 4)),
+     RuntimeError, "index 3 is out of bounds for dimension 0 with size 3", "exact"),
+    ("index_add_negative_index", lambda T: T.ones(3, 4).index_add(1, T.tensor([-1]), T.ones(3, 1)),
+     RuntimeError, "index -1 is out of bounds for dimension 1 with size 4", "exact"),
+    ("index_add__leaf", lambda T: _leaf(T).index_add_(0, T.tensor([0]), T.ones(1)), RuntimeError,
+     "leaf_inplace", "exact"),
+    ("index_add__view_of_leaf", lambda T: _leaf(T)[1:].index_add_(0, T.tensor([0]), T.ones(1)),
+     RuntimeError, "view_of_leaf_inplace", "exact"),
     ("int_floordiv_zero", lambda T: T.tensor([7, -7]) // T.tensor([3, 0]), RuntimeError,
      "ZeroDivisionError", "exact"),
     ("int_floordiv_scalar_zero", lambda T: T.tensor([7]) // 0, RuntimeError,
@@ -504,6 +607,57 @@ ERRORS = [
      "requires_grad=True.", "exact"),
     ("set_grad_enabled_not_bool", lambda T: T.set_grad_enabled(1), TypeError,
      "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not int", "exact"),
+    # random values in place: the leaf rules, then each method's checks of its arguments
+    ("leaf_uniform_", lambda T: _leaf(T).uniform_(), RuntimeError, "leaf_inplace", "exact"),
+    ("leaf_normal_", lambda T: _leaf(T).normal_(), RuntimeError, "leaf_inplace", "exact"),
+    ("leaf_bernoulli_", lambda T: _leaf(T).bernoulli_(), RuntimeError, "leaf_inplace", "exact"),
+    ("leaf_exponential_", lambda T: _leaf(T).exponential_(), RuntimeError, "leaf_inplace",
+     "exact"),
+    ("leaf_random_", lambda T: _leaf(T).random_(3), RuntimeError, "leaf_inplace", "exact"),
+    ("view_of_leaf_normal_", lambda T: _leaf(T)[1:].normal_(), RuntimeError,
+     "view_of_leaf_inplace", "exact"),
+    ("uniform_from_above_to", lambda T: T.zeros(3).uniform_(2, 1), RuntimeError,
+     "uniform_ expects to return a [from, to) range, but found from=2 > to=1", "exact"),
+    ("uniform_to_out_of_float", lambda T: T.zeros(3).uniform_(0, float("inf")), RuntimeError,
+     "to is out of bounds for float", "exact"),
+    ("uniform_from_out_of_half", lambda T: T.zeros(3, dtype=T.float16).uniform_(-1e5, 0),
+     RuntimeError, "from is out of bounds for c10::Half", "exact"),
+    ("uniform_range_too_wide", lambda T: T.zeros(3).uniform_(-3e38, 3e38), RuntimeError,
+     "uniform_ expects to-from <= std::numeric_limits<Float>::max(), but found to=3e+38 and "
+     "from=-3e+38 which result in to-from to exceed the limit", "exact"),
+    ("uniform_int", lambda T: T.zeros(3, dtype=T.int64).uniform_(), NotImplementedError,
+     "\"check_uniform_bounds\" not implemented for 'Long'", "exact"),
+    ("uniform_unknown_keyword", lambda T: T.zeros(3).uniform_(a=0), TypeError,
+     "uniform_() got an unexpected keyword argument 'a'", "exact"),
+    ("normal_negative_std", lambda T: T.zeros(3).normal_(0, -1), RuntimeError,
+     "normal expects std >= 0.0, but found std -1", "exact"),
+    ("normal_nan_std", lambda T: T.zeros(3).normal_(0, float("nan")), RuntimeError,
+     "normal expects std >= 0.0, but found std nan", "exact"),
+    ("normal_int", lambda T: T.zeros(3, dtype=T.int32).normal_(), NotImplementedError,
+     "\"normal_kernel_cpu\" not implemented for 'Int'", "exact"),
+    ("bernoulli_p_above_1", lambda T: T.zeros(3).bernoulli_(2), RuntimeError,
+     "bernoulli_ expects p to be in [0, 1], but got p=2", "exact"),
+    ("bernoulli_p_negative", lambda T: T.zeros(3).bernoulli_(-0.1), RuntimeError,
+     "bernoulli_ expects p to be in [0, 1], but got p=-0.1", "exact"),
+    ("bernoulli_p_tensor_out_of_range", lambda T: T.zeros(3).bernoulli_(T.tensor([0.0, 2.0, 1.0])),
+     RuntimeError, "Expected p_in >= 0 && p_in <= 1 to be true, but got false.", "prefix"),
+    ("bernoulli_p_int_tensor", lambda T: T.zeros(3).bernoulli_(T.tensor([0, 1, 1])),
+     NotImplementedError, "\"bernoulli_tensor_cpu_p_\" not implemented for 'Long'", "exact"),
+    ("exponential_lambda_0", lambda T: T.zeros(3).exponential_(0), RuntimeError,
+     "exponential_ expects lambda > 0.0, but found lambda=0", "exact"),
+    ("exponential_int", lambda T: T.zeros(3, dtype=T.int64).exponential_(), RuntimeError,
+     "Exponential distribution is a continuous probability distribution. dtype must be a "
+     "floating point but you specified Long", "exact"),
+    ("random_from_not_below_to", lambda T: T.zeros(3).random_(5, 2), RuntimeError,
+     "random_ expects 'from' to be less than 'to', but got from=5 >= to=2", "exact"),
+    ("random_to_0", lambda T: T.zeros(3).random_(0), RuntimeError,
+     "random_ expects 'from' to be less than 'to', but got from=0 >= to=0", "exact"),
+    ("random_to_out_of_uint8", lambda T: T.zeros(3, dtype=T.uint8).random_(257), RuntimeError,
+     "to - 1 is out of bounds for unsigned char", "exact"),
+    ("random_from_out_of_int8", lambda T: T.zeros(3, dtype=T.int8).random_(-129, 0),
+     RuntimeError, "from is out of bounds for signed char", "exact"),
+    ("random_to_out_of_bool", lambda T: T.zeros(3, dtype=T.bool).random_(0, 3), RuntimeError,
+     "to - 1 is out of bounds for bool", "exact"),
 ]
 
 

@@ -31,6 +31,8 @@ def _x(*shape):
         lambda x: x.sigmoid().sum(dim=1),
         lambda x: x.abs().clamp(0.2, 0.8) + x.norm(),
         lambda x: engine.cat([x, x * 2], dim=1)[:, 1:3].max(dim=1)[0],
+        lambda x: x.index_add(0, engine.tensor([2, 0, 2]), x * x, alpha=2),
+        lambda x: x.sin().scatter_add(1, engine.tensor([[0, 0, 1], [2, 2, 2], [1, 0, 1]]), x * x),
     ],
 )
 def test_gradcheck_and_gradgradcheck_pass_on_builtin_ops(fn):
@@ -123,3 +125,32 @@ def test_float32_warning_is_torchs_text():
         "This check will likely fail if all the inputs are not of double precision floating "
         "point or complex. "
     )
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("op", ["index_add", "scatter_add", "gather"])
+def test_third_derivatives_through_index_ops_match_torch(op, torch):
+    """Each backward of these ops is recorded as another of them (index_add's through
+    index_select, whose own backward is an index_add into zeros): three orders of
+    derivatives exercise every one, against torch."""
+    import numpy as np
+
+    data = np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+    results = []
+    for lib in (engine, torch):
+        x = lib.tensor(data, requires_grad=True)
+        if op == "index_add":
+            y = x.index_add(0, lib.tensor([2, 0, 2]), x**3, alpha=2)
+        elif op == "scatter_add":
+            y = x.scatter_add(1, lib.tensor([[0, 0, 1], [2, 2, 2], [1, 0, 1]]), x**3)
+        else:
+            y = x.gather(1, lib.tensor([[0, 0, 1], [2, 2, 2], [1, 0, 1]])) ** 3
+        out = (y * y).sum()
+        grads = []
+        for _ in range(3):
+            (out,) = lib.autograd.grad(out, x, create_graph=True)
+            grads.append(out.detach().numpy().copy())
+            out = out.sum()
+        results.append(grads)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

@@ -134,6 +134,69 @@ def test_inplace_on_a_view_of_a_leaf_is_refused():
     assert x.tolist() == [[1, 2, 3], [4, 5, 6]]
 
 
+# id, make(leaf) -> a view of it (or of a view of it)
+VIEWS_OF_A_LEAF = [
+    ("view", lambda b: b.view(3, 2)),
+    ("select", lambda b: b[1]),
+    ("slice_of_view", lambda b: b.view(-1)[2:]),
+    ("t", lambda b: b.t()),
+    ("unsqueeze", lambda b: b.unsqueeze(0)),
+    ("alias", lambda b: b[...]),
+]
+# id, the in-place op on the view
+WRITES = [
+    ("mul_", lambda v: v.mul_(2)),
+    ("add_tensor", lambda v: v.add_(engine.ones(1))),
+    ("exp_", lambda v: v.exp_()),
+    ("clamp_min_", lambda v: v.clamp_min_(0.5)),
+    ("fill_", lambda v: v.fill_(1.0)),
+    ("zero_", lambda v: v.zero_()),
+    ("copy_", lambda v: v.copy_(engine.zeros(v.shape))),
+    ("setitem", lambda v: v.__setitem__(..., 1.0)),
+    ("normal_", lambda v: v.normal_()),
+]
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda c: c[0])
+@pytest.mark.parametrize("view", VIEWS_OF_A_LEAF, ids=lambda c: c[0])
+def test_inplace_on_any_view_of_a_leaf_is_refused_as_a_view(view, write):
+    x = _base(requires_grad=True)
+    v = view[1](x)
+    with pytest.raises(RuntimeError) as err:
+        write[1](v)
+    assert str(err.value) == MSG["view_of_leaf_inplace"]
+    assert x.tolist() == [[1, 2, 3], [4, 5, 6]] and x._version == 0 and x.is_leaf
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("view", VIEWS_OF_A_LEAF, ids=lambda c: c[0])
+@pytest.mark.parametrize("how", ["made_leaf", "view_of_made_leaf", "base_stopped", "view_first"])
+def test_views_of_leaves_not_requiring_grad_are_refused_as_torch(view, how, torch):
+    """PyTorch checks a view against its base, which need not require grad: a view made a
+    leaf by requires_grad_(), a view of one, a view whose base no longer requires grad, or
+    one made before its base did."""
+    outcomes = []
+    for lib in (engine, torch):
+        base = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        if how == "made_leaf":
+            target = view[1](base).requires_grad_()
+        elif how == "view_of_made_leaf":
+            target = view[1](base[...].requires_grad_())
+        elif how == "base_stopped":
+            base.requires_grad_()
+            target = view[1](base)
+            base.requires_grad_(False)
+        else:
+            target = view[1](base)
+            base.requires_grad_()
+        try:
+            target.mul_(2)
+            outcomes.append(("ok", base.detach().tolist()))
+        except RuntimeError as err:
+            outcomes.append(("error", str(err), base.detach().tolist(), base._version))
+    assert outcomes[0] == outcomes[1]
+
+
 @pytest.mark.parametrize("case", INPLACE + AUGMENTED, ids=lambda c: c[0])
 def test_inplace_on_a_leaf_is_allowed_under_no_grad(case):
     _, fn, expected = case
