@@ -3,8 +3,9 @@
 The modules are compiled as they are (no Cython-specific code in the engine), into
 ``engine/_compiled/``, with a manifest of each source's hash; ``engine._speedups`` loads a
 compiled module only while its source is unchanged. The C core, ``_core.pyx``, is built with
-them (its entry hashes it together with the Python sources it copies). Needs Cython and a C compiler (the
-``speedups`` extra, and gcc with the Python headers). ``--clean`` removes the build.
+them (its entry hashes it together with the Python sources it copies). Needs Cython and a
+C compiler (the ``speedups`` extra, and gcc with the Python headers). ``--clean`` removes
+the build.
 """
 
 from __future__ import annotations
