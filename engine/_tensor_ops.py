@@ -156,7 +156,8 @@ class TensorOps:
 
     def __pow__(self, exponent):
         exponent = _operand(exponent)
-        if isinstance(exponent, Number):
+        # (int and float first: isinstance with the Number ABC costs ~0.15 us)
+        if type(exponent) is int or type(exponent) is float or isinstance(exponent, Number):
             return U.PowScalar.apply(self, exponent)
         return B.Pow.apply(self, exponent)
 
