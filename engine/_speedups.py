@@ -13,7 +13,7 @@ paths (``Function.apply`` for one- and two-argument built-ins, the usual ``loss.
 Python originals by ``install_core`` and falling back to them for every other case. It is
 loaded only while it and every Python source it copies are unchanged.
 
-Measured on the benchmarks (tests/benchmarks/NOTES.md): small graphs run ~2x faster.
+Measured on the benchmarks (tests/benchmarks/NOTES.md): small graphs run ~1.7x faster.
 """
 
 from __future__ import annotations
