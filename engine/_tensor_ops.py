@@ -573,7 +573,7 @@ class TensorOps:
 
         if is_grad_enabled() and (self._requires_grad or getattr(other, "requires_grad",
                                                                        False)):
-            raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+            raise RuntimeError("derivative for aten::floor_divide_ is not implemented")
         return self._inplace(lambda s, o: s // o, other)
 
     def float_power_(self, exponent):
