@@ -249,3 +249,41 @@ def test_inplace_dtype_rules_match_torch(case, dtype, torch):
         assert e[1] == t[1]
     else:
         np.testing.assert_allclose(e[1], t[1], rtol=2e-3)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("exponent", [2.5, "tensor"])
+def test_float_power_in_place_matches_torch(exponent, torch):
+    """float_power_ writes only into float64 (its result's dtype); recorded as pow."""
+    data = make_array(rng_for("float_power_"), SHAPE, "positive")
+    out = {}
+    for lib in (engine, torch):
+        x = lib.tensor(data, requires_grad=True)
+        e = lib.tensor(data[0] + 0.5) if exponent == "tensor" else exponent
+        y = x * 2
+        assert y.float_power_(e) is y and y._version == 1
+        y.sum().backward()
+        out[lib] = (type(y.grad_fn).__name__, y.detach(), x.grad)
+    assert out[engine][0] == out[torch][0]
+    assert_close(out[engine][1], out[torch][1])
+    assert_close(out[engine][2], out[torch][2])
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("dtype", ["int64", "float32"])
+def test_floor_divide_in_place_matches_torch(dtype, torch):
+    """floor_divide_ writes where nothing is recorded; where it would be, PyTorch records a
+    node that fails at backward, the engine fails at once, with the same text."""
+    values, texts = [], []
+    for lib in (engine, torch):
+        t = lib.tensor([[7, -7, 6], [5, 0, -1]], dtype=getattr(lib, dtype))
+        assert t.floor_divide_(lib.tensor([2, 3, -4], dtype=t.dtype)) is t and t._version == 1
+        values.append(t.tolist())
+        if dtype == "float32":
+            with pytest.raises(RuntimeError) as err:
+                y = lib.ones(2, requires_grad=True) * 3
+                y.floor_divide_(2)
+                y.sum().backward()
+            texts.append(str(err.value))
+    assert values[0] == values[1]
+    assert texts[:1] == texts[1:]
