@@ -5,9 +5,13 @@ Most are the method of the same name; ``cat`` and ``stack`` take a sequence.
 
 from __future__ import annotations
 
+from numbers import Number as _Number
+
 from ._tensor import Tensor
 from ._tensor_ops import _operand
+from ._tensor_ops import tensor_operand as _tensor_operand
 from .ops import binary, movement
+from .ops import logexp as _logexp
 
 _METHODS = (
     "add sub mul div neg abs pow exp expm1 log log1p sqrt sin cos tanh sigmoid relu sign "
@@ -16,7 +20,10 @@ _METHODS = (
     "clamp clip clamp_min clamp_max square sum mean var std max min amax amin argmax argmin norm "
     "logsumexp "
     "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "
-    "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any"
+    "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any "
+    "trunc fix frac sgn negative signbit nan_to_num tan sinh cosh asin acos atan asinh acosh "
+    "atanh arcsin arccos arctan arcsinh arccosh arctanh sinc deg2rad rad2deg log2 log10 exp2 "
+    "rsqrt fmod copysign lerp addcmul addcdiv masked_fill floor_divide"
 ).split()
 
 
@@ -33,6 +40,44 @@ globals().update({name: _method(name) for name in _METHODS})
 true_divide = divide = globals()["div"]
 multiply = globals()["mul"]
 subtract = globals()["sub"]
+
+
+def _tensors_only(name):
+    """``engine.atan2(input, other)`` and the like: two tensors, no Python number (PyTorch's
+    error names the function's arguments)."""
+
+    def function(input, other):  # noqa: A002
+        _tensor_operand(name, input, "input", 1)
+        return getattr(input, name)(_tensor_operand(name, other, "other", 2))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``engine.{name}(x, y)`` is ``x.{name}(y)``; both must be tensors."
+    return function
+
+
+atan2, arctan2, hypot, logaddexp, logaddexp2, fmax, fmin = (
+    _tensors_only(name)
+    for name in ("atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "fmax", "fmin")
+)
+
+
+def xlogy(input, other):  # noqa: A002
+    """``input * log(other)``, 0 where ``input`` is 0; either one may be a Python number."""
+    if isinstance(input, _Number):
+        return _logexp.XlogyScalarSelf.apply(input, _operand(other))
+    return _operand(input).xlogy(other)
+
+
+def remainder(input, other):  # noqa: A002
+    if isinstance(input, _Number):  # a number's remainder by a tensor: no gradient
+        return _operand(other).__rmod__(input)
+    return _operand(input).remainder(other)
+
+
+def float_power(input, exponent):  # noqa: A002
+    if isinstance(input, _Number):  # 2 ** x in float64
+        return float(input) ** _operand(exponent).double()
+    return _operand(input).float_power(exponent)
 
 
 def maximum(input, other):  # noqa: A002

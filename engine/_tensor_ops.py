@@ -15,13 +15,14 @@ from .dtypes import from_numpy_dtype
 
 U = B = R = X = M = I = L = C = S = G = TI = RS = None  # engine.ops: unary, binary, reduce,
 #           extremes, movement, indexing, linalg, conversion, scan, gather, tiles, sampling
+TR = LE = P = None  # engine.ops: trig, logexp, pointwise
 
 
 Tensor = tensor = creation = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, X, M, I, L, C, S, G, TI, RS, Tensor, tensor, creation
+    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, LE, P, Tensor, tensor, creation
     from . import creation
     from ._tensor import Tensor, tensor
     from .ops import binary as B
@@ -30,11 +31,14 @@ def _bind():
     from .ops import gather as G
     from .ops import indexing as I
     from .ops import linalg as L
+    from .ops import logexp as LE
     from .ops import movement as M
+    from .ops import pointwise as P
     from .ops import reduce as R
     from .ops import sampling as RS
     from .ops import scan as S
     from .ops import tiles as TI
+    from .ops import trig as TR
     from .ops import unary as U
 
 
@@ -74,6 +78,35 @@ def _keyword_from(name, value, kwargs):
     if kwargs:
         raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
     return value
+
+
+def _type_name(value):
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def tensor_operand(name, value, argument="other", position=1):
+    """``value``, which must be a tensor (atan2, hypot, ... take no Python number): else
+    PyTorch's error (a method's ``other`` is its argument 1, a function's its argument 2)."""
+    if isinstance(value, Tensor):
+        return value
+    raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be Tensor, "
+                    f"not {_type_name(value)}")
+
+
+def _check_inplace_shape(self, operands):
+    """An in-place op writes into this tensor: the operands may not broadcast it to a larger
+    shape (PyTorch's error; operands that do not broadcast at all get the op's own)."""
+    shapes = [tuple(o.shape) for o in operands if isinstance(o, Tensor)]
+    if not shapes:
+        return
+    try:
+        full = backend.numpy_module.broadcast_shapes(tuple(self.shape), *shapes)
+    except ValueError:
+        return
+    if full != tuple(self.shape):
+        raise RuntimeError(f"output with shape [{', '.join(map(str, self.shape))}] doesn't "
+                           f"match the broadcast shape [{', '.join(map(str, full))}]")
 
 
 def _no_grad_result(array):
@@ -378,6 +411,179 @@ class TensorOps:
 
     def round(self):
         return U.Round.apply(self)
+
+    def trunc(self):
+        return U.Trunc.apply(self)
+
+    fix = trunc
+
+    def frac(self):
+        return U.Frac.apply(self)
+
+    def sgn(self):
+        return U.Sgn.apply(self)
+
+    negative = __neg__
+
+    def signbit(self):
+        """Whether the sign bit is set (-0.0 and -nan included): bool, never differentiable."""
+        a, xp = self._data, self._xp()
+        if a.dtype.kind == "b":
+            return _no_grad_result(xp.zeros(a.shape, dtype=bool))
+        return _no_grad_result(a < 0 if a.dtype.kind in "iu" else xp.signbit(a))
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return U.NanToNum.apply(self, nan, posinf, neginf)
+
+    # -- trigonometric and hyperbolic (ops.trig) ------------------------------------------
+    def tan(self):
+        return TR.Tan.apply(self)
+
+    def sinh(self):
+        return TR.Sinh.apply(self)
+
+    def cosh(self):
+        return TR.Cosh.apply(self)
+
+    def asin(self):
+        return TR.Asin.apply(self)
+
+    def acos(self):
+        return TR.Acos.apply(self)
+
+    def atan(self):
+        return TR.Atan.apply(self)
+
+    def asinh(self):
+        return TR.Asinh.apply(self)
+
+    def acosh(self):
+        return TR.Acosh.apply(self)
+
+    def atanh(self):
+        return TR.Atanh.apply(self)
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def atan2(self, other):
+        return TR.Atan2.apply(self, tensor_operand("atan2", other))
+
+    def arctan2(self, other):
+        return TR.Atan2.apply(self, tensor_operand("arctan2", other))
+
+    def hypot(self, other):
+        return TR.Hypot.apply(self, tensor_operand("hypot", other))
+
+    def sinc(self):
+        return TR.Sinc.apply(self)
+
+    def deg2rad(self):
+        return TR.Deg2Rad.apply(self)
+
+    def rad2deg(self):
+        return TR.Rad2Deg.apply(self)
+
+    # -- logarithms and exponentials (ops.logexp) -----------------------------------------
+    def log2(self):
+        return LE.Log2.apply(self)
+
+    def log10(self):
+        return LE.Log10.apply(self)
+
+    def exp2(self):
+        return LE.Exp2.apply(self)
+
+    def rsqrt(self):
+        return LE.Rsqrt.apply(self)
+
+    def logaddexp(self, other):
+        return LE.Logaddexp.apply(self, tensor_operand("logaddexp", other))
+
+    def logaddexp2(self, other):
+        return LE.Logaddexp2.apply(self, tensor_operand("logaddexp2", other))
+
+    def xlogy(self, other):
+        other = _operand(other)
+        if isinstance(other, Number):
+            return LE.XlogyScalarOther.apply(self, other)
+        return LE.Xlogy.apply(self, other)
+
+    # -- more binary and ternary ops --------------------------------------------------------
+    def fmax(self, other):
+        return B.Fmax.apply(self, tensor_operand("fmax", other))
+
+    def fmin(self, other):
+        return B.Fmin.apply(self, tensor_operand("fmin", other))
+
+    def fmod(self, other):
+        other = _operand(other)
+        if isinstance(other, Number):
+            return B.FmodScalar.apply(self, other)
+        return B.Fmod.apply(self, other)
+
+    def remainder(self, other):
+        return self.__mod__(other)
+
+    def copysign(self, other):
+        other = _operand(other)
+        if isinstance(other, Number):
+            return P.CopysignScalar.apply(self, other)
+        return P.Copysign.apply(self, other)
+
+    def float_power(self, exponent):
+        """``pow`` in float64, whatever the operands' dtypes (both cast, differentiably)."""
+        exponent = _operand(exponent)
+        if isinstance(exponent, Tensor):
+            return self.double() ** exponent.double()
+        return self.double() ** exponent
+
+    def lerp(self, end, weight):
+        return P.lerp(self, _operand(end), _operand(weight))
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return P.Addcmul.apply(self, _operand(tensor1), _operand(tensor2), value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return P.Addcdiv.apply(self, _operand(tensor1), _operand(tensor2), value)
+
+    def masked_fill(self, mask, value):
+        return P.masked_fill(self, mask, value)
+
+    # the names NumPy and the Python array API use; the nodes are the ops' own (MulBackward0)
+    multiply = __mul__
+    subtract = __sub__
+    divide = true_divide = __truediv__
+    floor_divide = __floordiv__
+
+    def multiply_(self, other):
+        return self.mul_(other)
+
+    def subtract_(self, other):
+        return self.sub_(other)
+
+    def divide_(self, other):
+        return self.div_(other)
+
+    true_divide_ = divide_
+
+    def floor_divide_(self, other):
+        """``//`` in place. Its result has no gradient: where the op would be recorded, the
+        error PyTorch gives at backward for differentiating it comes now."""
+        from .autograd.grad_mode import is_grad_enabled
+
+        if is_grad_enabled() and (self._requires_grad or getattr(other, "requires_grad",
+                                                                       False)):
+            raise RuntimeError("derivative for aten::floor_divide_ is not implemented")
+        return self._inplace(lambda s, o: s // o, other)
+
+    def float_power_(self, exponent):
+        """``float_power`` in place: only into a float64 tensor, the dtype of its result."""
+        if self.dtype.name != "float64":
+            raise RuntimeError(f"the base given to float_power_ has dtype "
+                               f"{self.dtype._legacy[:-6]} but the operation's result requires "
+                               "dtype Double")
+        _check_inplace_shape(self, (exponent,))
+        return self._inplace(lambda s, e: s.float_power(e), exponent)
 
     # -- reductions ----------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None):
@@ -772,12 +978,20 @@ class TensorOps:
 INPLACE_FORMS = (
     "abs", "neg", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos", "tanh",
     "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "round", "cumsum", "cumprod",
-)  # clamp_, clip_, clamp_min_ and clamp_max_ are Tensor's: they check their cast first
+    "trunc", "fix", "frac", "sgn", "negative", "nan_to_num", "tan", "sinh", "cosh", "asin",
+    "acos", "atan", "arcsin", "arccos", "arctan", "atan2", "arctan2", "hypot", "sinc",
+    "deg2rad", "rad2deg", "log2", "log10", "exp2", "rsqrt", "xlogy", "fmod", "remainder",
+    "copysign", "lerp", "addcmul", "addcdiv", "masked_fill",
+)  # clamp_, clip_, clamp_min_ and clamp_max_ are Tensor's: they check their cast first;
+#   asinh_, acosh_ and atanh_ are below; float_power_ and floor_divide_ are methods
 
 
 def _inplace_form(name):
     def method(self, *args, **kwargs):
-        return self._inplace(lambda s: getattr(s, name)(*args, **kwargs))
+        # the operands go through _inplace: one that requires grad gets the op recorded
+        if args:
+            _check_inplace_shape(self, args)
+        return self._inplace(lambda s, *operands: getattr(s, name)(*operands, **kwargs), *args)
 
     method.__name__ = f"{name}_"
     method.__qualname__ = f"TensorOps.{name}_"
@@ -787,3 +1001,22 @@ def _inplace_form(name):
 
 for _name in INPLACE_FORMS:
     setattr(TensorOps, f"{_name}_", _inplace_form(_name))
+
+
+def _underived_inplace_form(name, op):
+    """An in-place form PyTorch records with a node that has no derivative (``asinh_``
+    gives AsinhBackward1): a backward pass through it fails, in PyTorch's words."""
+
+    def method(self):
+        return self._inplace(lambda s: getattr(TR, op).apply(s))
+
+    method.__name__ = f"{name}_"
+    method.__qualname__ = f"TensorOps.{name}_"
+    method.__doc__ = f"``{name}`` in place (PyTorch's ``Tensor.{name}_``)."
+    return method
+
+
+for _name, _op in (("asinh", "AsinhInplace"), ("acosh", "AcoshInplace"),
+                   ("atanh", "AtanhInplace"), ("arcsinh", "AsinhInplace"),
+                   ("arccosh", "AcoshInplace"), ("arctanh", "AtanhInplace")):
+    setattr(TensorOps, f"{_name}_", _underived_inplace_form(_name, _op))

@@ -24,14 +24,18 @@ from .ops import (
     extremes,
     gather,
     linalg,
+    logexp,
     movement,
+    pointwise,
     reduce,
     scan,
     tiles,
+    trig,
     unary,
 )
 
-_OP_MODULES = (unary, binary, reduce, extremes, movement, linalg, conversion, scan, tiles, gather)
+_OP_MODULES = (unary, binary, reduce, extremes, movement, linalg, conversion, scan, tiles, gather,
+               trig, logexp, pointwise)
 # sum_to undoes broadcasting: every gradient whose shape differs from its input's goes
 # through it (engine_loop checks what a backward returns; Expand's backward uses it too).
 FUNCTIONS = {"topological_order": engine_loop, "sum_to": dual}

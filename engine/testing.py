@@ -83,6 +83,8 @@ def to_numpy(value) -> numpy.ndarray:
         value = value.detach()
         if hasattr(value, "cpu"):
             value = value.cpu()
+        if callable(getattr(value, "_is_zerotensor", None)) and value._is_zerotensor():
+            value = value + 0  # PyTorch's lazy zeros (the gradient of sgn): made real
         return numpy.asarray(value.numpy())
     return numpy.asarray(value)
 

@@ -250,6 +250,56 @@ def remainder(a, b):
     return r
 
 
+class Fmod(_Binary):
+    """``fmod(a, b)``: C's remainder, ``a - trunc(a / b) b`` (the dividend's sign)."""
+
+    node_name = "FmodBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = promote(a, b)
+        _check_divisor(a, b, "fmod")
+        ctx.save_for_backward(*((a, b) if ctx.needs_input_grad[1] else (None, None)))
+        with dual.quiet():  # fmod(x, 0.0) is nan, silently
+            return array_module(a).fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # d/db (a - trunc(a/b) b) = -trunc(a/b)
+        with dual.quiet():
+            return g, (-g * dual.trunc(a / b) if ctx.needs_input_grad[1] else None)
+
+
+class FmodScalar(_Binary):
+    """``fmod(x, c)`` for a Python number ``c`` (not an input, as in PyTorch)."""
+
+    node_name = "FmodBackward0"
+    _scalars_are_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, c):
+        a, c = promote(a, c)
+        _check_divisor(a, c, "fmod")
+        with dual.quiet():
+            return array_module(a).fmod(a, c)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def check_floating(a, b, name):
+    """PyTorch's error for an op without integer kernels (hypot, logaddexp) given integer
+    or bool operands (``a`` and ``b`` promoted: either one names the dtype)."""
+    dt = (a if hasattr(a, "dtype") else b).dtype
+    if dt.kind in "biu":
+        from ..dtypes import from_numpy_dtype
+
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
+                                  f"'{from_numpy_dtype(dt)._legacy[:-6]}'")
+
+
 class Maximum(_Binary):
     node_name = "MaximumBackward0"
 
@@ -280,6 +330,42 @@ class Minimum(_Binary):
         a, b = ctx.saved_tensors
         tie = (a == b) * 0.5
         return g * ((a > b) * -1.0 + (1 - tie)), g * ((b > a) * -1.0 + (1 - tie))
+
+
+class Fmax(_Binary):
+    """``maximum`` that ignores nan: the other operand wins over a nan."""
+
+    node_name = "FmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a, b = promote(a, b)
+        return array_module(a).fmax(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        first = (a >= b) | dual.isnan(b)  # a tie goes to the first operand whole (PyTorch's)
+        return dual.where(first, g, 0.0), dual.where(first, 0.0, g)
+
+
+class Fmin(_Binary):
+    """``minimum`` that ignores nan."""
+
+    node_name = "FminBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a, b = promote(a, b)
+        return array_module(a).fmin(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        first = (a <= b) | dual.isnan(b)
+        return dual.where(first, g, 0.0), dual.where(first, 0.0, g)
 
 
 class Where(_Binary):

@@ -25,6 +25,9 @@ def _unary(method):
 exp, log, sqrt, sin, cos, sign, abs = (  # noqa: A001 - mirrors the array API
     _unary(name) for name in ("exp", "log", "sqrt", "sin", "cos", "sign", "abs")
 )
+sinh, cosh, trunc, isnan, isfinite = (
+    _unary(name) for name in ("sinh", "cosh", "trunc", "isnan", "isfinite")
+)
 
 
 def expand(g, shape):

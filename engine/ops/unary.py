@@ -261,6 +261,71 @@ class Round(_Step):
         return array_module(a).round(a)
 
 
+class Trunc(_Step):
+    node_name = "TruncBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        if a.dtype.kind == "b":
+            raise NotImplementedError("\"trunc_vml_cpu\" not implemented for 'Bool'")
+        if a.dtype.kind in "iu":  # already whole: NumPy would give floats
+            return a.copy()
+        return array_module(a).trunc(a)
+
+
+class Sgn(_Step):
+    """``sgn``: ``sign`` for real tensors (bool ones too), 0 at nan as in PyTorch; its
+    gradient is zero."""
+
+    node_name = "SgnBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        if a.dtype.kind != "f":
+            return a.copy() if a.dtype.kind == "b" else array_module(a).sign(a)
+        xp = array_module(a)
+        return xp.where(xp.isnan(a), a.dtype.type(0), xp.sign(a))
+
+
+class Frac(_Unary):
+    """``x - trunc(x)``: the fractional part, with ``x``'s sign."""
+
+    node_name = "FracBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        if a.dtype.kind != "f":
+            from ..dtypes import from_numpy_dtype
+
+            raise NotImplementedError("\"frac_cpu\" not implemented for "
+                                      f"'{from_numpy_dtype(a.dtype)._legacy[:-6]}'")
+        with dual.quiet():  # frac(inf) = inf - inf = nan
+            return a - array_module(a).trunc(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class NanToNum(_Unary):
+    """nan, inf and -inf replaced by numbers (by default 0 and the dtype's extremes)."""
+
+    node_name = "NanToNumBackward0"
+
+    @staticmethod
+    def forward(ctx, a, nan, posinf, neginf):
+        if a.dtype.kind != "f":  # nothing to replace
+            return a.copy()
+        ctx.save_for_backward(a)
+        with dual.quiet():  # a replacement beyond the dtype's range becomes inf, silently
+            return array_module(a).nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * dual.isfinite(x), None, None, None  # 0 where a value was replaced
+
+
 class Reciprocal(_Unary):
     node_name = "ReciprocalBackward0"
 

@@ -183,6 +183,9 @@ def make_array(rng, shape, domain="real", dtype="float64"):
     real      values in ±[0.1, 2]: away from 0 and from each other's kinks (abs, relu,
               division) by far more than a finite-difference step
     positive  values in [0.5, 2] (log, sqrt, powers with real exponents)
+    unit      values in ±[0.05, 0.45]: inside the domains of asin, acos and atanh, and away
+              from tan's poles, twice them too (the in-place tests apply ops to x * 2)
+    above_one values in [1.2, 3] (acosh)
     grid      values from {-1, -0.5, 0, 0.5, 1}: ties, for comparisons
     one_zero, two_zeros
               "real" values with exact zeros, one or two in each slice along the last dim, at
@@ -204,6 +207,11 @@ def make_array(rng, shape, domain="real", dtype="float64"):
         arr = np.where(rng.random(size=shape) < 0.5, -mag, mag)
     elif domain == "positive":
         arr = rng.uniform(0.5, 2.0, size=shape)
+    elif domain == "unit":
+        mag = rng.uniform(0.05, 0.45, size=shape)
+        arr = np.where(rng.random(size=shape) < 0.5, -mag, mag)
+    elif domain == "above_one":
+        arr = rng.uniform(1.2, 3.0, size=shape)
     elif domain == "grid":
         arr = rng.choice(np.array([-1.0, -0.5, 0.0, 0.5, 1.0]), size=shape)
     elif domain in ("one_zero", "two_zeros"):
@@ -379,6 +387,99 @@ OPS = [
     _op("lib.clamp", lambda T, a: T.clamp(a, -1, 1), S23),
     _op("clone", lambda T, a: a.clone(), S23),
     _op("lib.clone", lambda T, a: T.clone(a), S3),
+    # trigonometric and hyperbolic functions, their inverses (inside their domains) and
+    # aliases (the same nodes: arcsin gives AsinBackward0)
+    _op("tan", lambda T, a: a.tan(), S23, domain="unit"),
+    _op("lib.tan", lambda T, a: T.tan(a), S3, domain="unit"),
+    _op("sinh", lambda T, a: a.sinh(), S23),
+    _op("lib.sinh", lambda T, a: T.sinh(a), S3),
+    _op("cosh", lambda T, a: a.cosh(), S23),
+    _op("lib.cosh", lambda T, a: T.cosh(a), S3),
+    _op("asin", lambda T, a: a.asin(), S23, domain="unit"),
+    _op("lib.arcsin", lambda T, a: T.arcsin(a), S3, domain="unit"),
+    _op("acos", lambda T, a: a.acos(), S23, domain="unit"),
+    _op("arccos", lambda T, a: a.arccos(), S3, domain="unit"),
+    _op("atan", lambda T, a: a.atan(), S23),
+    _op("lib.arctan", lambda T, a: T.arctan(a), S3),
+    _op("asinh", lambda T, a: a.asinh(), S23),
+    _op("lib.arcsinh", lambda T, a: T.arcsinh(a), S3),
+    _op("acosh", lambda T, a: a.acosh(), S23, domain="above_one"),
+    _op("arccosh", lambda T, a: a.arccosh(), S3, domain="above_one"),
+    _op("atanh", lambda T, a: a.atanh(), S23, domain="unit"),
+    _op("lib.arctanh", lambda T, a: T.arctanh(a), S3, domain="unit"),
+    _op("sinc", lambda T, a: a.sinc(), S23),
+    _op("lib.sinc", lambda T, a: T.sinc(a), S3),
+    _op("deg2rad", lambda T, a: a.deg2rad(), S23),
+    _op("lib.rad2deg", lambda T, a: T.rad2deg(a), S3),
+    _op("atan2", lambda T, a, b: a.atan2(b), S23, S3, broadcast=True),
+    _op("lib.arctan2", lambda T, a, b: T.arctan2(a, b), (2, 1), S3, broadcast=True),
+    _op("hypot", lambda T, a, b: a.hypot(b), S23, (2, 1), broadcast=True),
+    # logarithms and exponentials in base 2 and 10, rsqrt, logaddexp, xlogy
+    _op("log2", lambda T, a: a.log2(), S23, domain="positive"),
+    _op("lib.log10", lambda T, a: T.log10(a), S3, domain="positive"),
+    _op("exp2", lambda T, a: a.exp2(), S23),
+    _op("rsqrt", lambda T, a: a.rsqrt(), S23, domain="positive"),
+    _op("lib.rsqrt", lambda T, a: T.rsqrt(a), S3, domain="positive"),
+    _op("logaddexp", lambda T, a, b: a.logaddexp(b), S23, S3, broadcast=True),
+    _op("lib.logaddexp2", lambda T, a, b: T.logaddexp2(a, b), S3, S23, broadcast=True),
+    _op("xlogy", lambda T, a, b: a.xlogy(b), S23, S3, domain="positive", broadcast=True),
+    _op("xlogy_scalar_other", lambda T, a: a.xlogy(1.5), S23),  # XlogyBackward2
+    _op("lib.xlogy_scalar_self", lambda T, a: T.xlogy(2.5, a), S3, domain="positive"),  # ...1
+    # the rest of PyTorch's element-wise ops
+    _op("trunc", lambda T, a: a.trunc(), S23, domain="dividend"),
+    _op("lib.fix", lambda T, a: T.fix(a), S3, domain="dividend"),
+    _op("frac", lambda T, a: a.frac(), S23, domain="dividend"),
+    _op("lib.frac", lambda T, a: T.frac(a), S3, domain="dividend"),
+    _op("sgn", lambda T, a: a.sgn(), S23),
+    _op("negative", lambda T, a: a.negative(), S23),
+    _op("lib.negative", lambda T, a: T.negative(a), S3),
+    _op("nan_to_num", lambda T, a: a.nan_to_num(), S23),
+    _op("lib.nan_to_num_args", lambda T, a: T.nan_to_num(a, 1.0, posinf=2.0), S3),
+    _op("signbit", lambda T, a: a.signbit(), S23, differentiable=False),
+    _op("fmod", lambda T, a, b: a.fmod(b), S23, S3, domain="remainder", broadcast=True),
+    _op("fmod_scalar", lambda T, a: a.fmod(-0.75), S23, domain="remainder"),  # FmodBackward0
+    _op("lib.fmod", lambda T, a, b: T.fmod(a, b), S3, (2, 1), domain="remainder"),
+    _op("remainder_method", lambda T, a, b: a.remainder(b), S23, S3, domain="remainder"),
+    _op("lib.remainder_scalar", lambda T, a: T.remainder(a, 1.5), S3, domain="remainder"),
+    _op("lib.remainder_number_first", lambda T, a: T.remainder(2.5, a), S3, domain="divisor",
+        differentiable=False),  # torch records a node it cannot run backward through
+    _op("fmax", lambda T, a, b: a.fmax(b), S23, S3, broadcast=True),
+    _op("lib.fmin", lambda T, a, b: T.fmin(a, b), (2, 1), S3, broadcast=True),
+    _op("copysign", lambda T, a, b: a.copysign(b), S23, S3, broadcast=True),
+    _op("copysign_scalar", lambda T, a: a.copysign(-1), S23),  # CopysignBackward1
+    _op("lib.copysign", lambda T, a, b: T.copysign(a, b), S3, S23),
+    # float64 whatever the inputs: each operand through ToCopyBackward0 (none for float64)
+    _op("float_power", lambda T, a, b: a.float_power(b), S23, S3, domain="positive",
+        broadcast=True),
+    _op("float_power_scalar", lambda T, a: a.float_power(2), S23),
+    _op("lib.float_power_scalar_base", lambda T, a: T.float_power(2, a), S3),
+    _op("lerp", lambda T, a, b: a.lerp(b, 0.3), S23, S3),  # LerpBackward0
+    _op("lerp_far", lambda T, a, b: a.lerp(b, -0.75), S3, S3),  # |w| >= 0.5: from the end
+    _op("lerp_tensor_weight", lambda T, a, b, w: a.lerp(b, w), S23, S3, (2, 1),
+        broadcast=True),  # LerpBackward1; weights on both sides of 0.5 ("real")
+    _op("lib.lerp", lambda T, a, b, w: T.lerp(a, b, w), S3, S3, S3),
+    _op("addcmul", lambda T, a, b, c: a.addcmul(b, c), S23, S3, (2, 1), broadcast=True),
+    _op("lib.addcmul_value", lambda T, a, b, c: T.addcmul(a, b, c, value=-0.5), S3, S23, S3),
+    _op("addcdiv", lambda T, a, b, c: a.addcdiv(b, c, value=2), S23, S3, (2, 1),
+        broadcast=True),
+    _op("lib.addcdiv", lambda T, a, b, c: T.addcdiv(a, b, c), S3, S3, S23),
+    # masked_fill: the mask a comparison (never an input of the graph); a mask larger than
+    # x broadcasts it; a 0-d tensor value gets the gradient of what it filled
+    _op("masked_fill", lambda T, a: a.masked_fill(a > 0, 1.5), S23),
+    _op("masked_fill_bcast", lambda T, a, b: a.masked_fill(b > 0, -1), S23, S3,
+        broadcast=True),
+    _op("masked_fill_tensor", lambda T, a, v: a.masked_fill(a < 0, v), S23, ()),
+    _op("lib.masked_fill_tensor", lambda T, a, v: T.masked_fill(a, v > 0, v * 2), S3, ()),
+    # the method forms of older names: their nodes are the ops' own (MulBackward0)
+    _op("multiply", lambda T, a, b: a.multiply(b), S23, S3, broadcast=True),
+    _op("divide", lambda T, a, b: a.divide(b), S23, S3),
+    _op("true_divide", lambda T, a: a.true_divide(2), S3),
+    _op("subtract", lambda T, a, b: a.subtract(b), S3, S23),
+    # torch records floor division as a node that cannot be differentiated (NotImplemented);
+    # the engine records nothing
+    _op("floor_divide", lambda T, a, b: a.floor_divide(b), S23, S3, domain="remainder",
+        differentiable=False),
+    _op("lib.floor_divide", lambda T, a: T.floor_divide(a, 0.5), S23, differentiable=False),
     # --- reductions -------------------------------------------------------------------
     _op("sum", lambda T, a: a.sum(), S23),
     _op("sum_dim", lambda T, a: a.sum(0), S23),
@@ -797,6 +898,52 @@ _EDGES = [
     ("index_true", lambda T, a: a[True], [[[1.0, 2.0], [3.0, 4.0]]]),
     ("index_false", lambda T, a: a[False], [[1.0, 2.0]]),
     ("index_all_false_mask", lambda T, a: a[a > 10], [[1.0, 2.0]]),
+    # domain edges: infinities at the ends, nan outside, PyTorch's formulas for both
+    ("asin_edges", lambda T, a: a.asin(), [[1.0, -1.0, 2.0, 0.0]]),
+    ("acos_edges", lambda T, a: a.acos(), [[1.0, -1.0, -2.0, 0.0]]),
+    ("atanh_edges", lambda T, a: a.atanh(), [[1.0, -1.0, 2.0, 0.0]]),
+    ("acosh_edges", lambda T, a: a.acosh(), [[1.0, 0.5, np.inf]]),
+    ("rsqrt_at_0", lambda T, a: a.rsqrt(), [[0.0, -0.0, -1.0, np.inf]]),
+    ("log2_at_0", lambda T, a: a.log2(), [[0.0, -1.0, np.inf]]),
+    ("log10_at_0", lambda T, a: a.log10(), [[0.0, -1.0, np.inf]]),
+    ("sinc_at_0", lambda T, a: a.sinc(), [[0.0, 1.0, -0.5, np.inf]]),
+    ("tan_at_pole", lambda T, a: a.tan(), [[np.pi / 2, 0.0]]),
+    ("cosh_overflow", lambda T, a: a.cosh(), [[0.0, 1000.0, -1000.0]]),
+    ("sinh_overflow", lambda T, a: a.sinh(), [[0.0, 1000.0, -1000.0]]),
+    ("exp2_extremes", lambda T, a: a.exp2(), [[0.0, 2000.0, -np.inf]]),
+    ("atan_at_inf", lambda T, a: a.atan() + a.asinh(), [[np.inf, 0.0, -1e30]]),
+    ("sgn_at_0_nan", lambda T, a: a.sgn(), [[0.0, -0.0, np.nan, -2.0]]),
+    ("nan_to_num_replaced", lambda T, a: a.nan_to_num(), [[np.nan, np.inf, -np.inf, 1.0]]),
+    ("nan_to_num_values", lambda T, a: a.nan_to_num(-1.0, 1e300, neginf=-2.0),
+     [[np.nan, np.inf, -np.inf, 1.0]]),
+    ("trunc_frac_whole", lambda T, a: a.trunc() + a.frac(), [[2.0, -1.0, 0.0, -0.5]]),
+    ("frac_at_inf", lambda T, a: a.frac(), [[np.inf, -np.inf, np.nan]]),
+    # at the origin atan2's gradient is 0 (PyTorch masks a vanishing a² + b²), hypot's nan
+    ("atan2_at_origin", lambda T, a, b: T.atan2(a, b),
+     [[0.0, 0.0, -0.0, 1e-200, np.inf], [0.0, -0.0, -1.0, 1e-200, np.inf]]),
+    ("hypot_at_origin", lambda T, a, b: T.hypot(a, b), [[0.0, 3.0, np.inf], [0.0, 4.0, 1.0]]),
+    ("logaddexp_infinities", lambda T, a, b: T.logaddexp(a, b) + T.logaddexp2(a, b),
+     [[-np.inf, np.inf, 1000.0, -np.inf], [-np.inf, np.inf, 1000.0, 1.0]]),
+    # xlogy: 0 at x = 0 (unless y is nan); x's gradient log y, 0 where x = 0 and y <= 0
+    ("xlogy_at_zeros", lambda T, a, b: T.xlogy(a, b),
+     [[0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0], [0.0, np.nan, -1.0, 0.0, -1.0, np.inf, 2.0]]),
+    ("xlogy_scalar_other_edges", lambda T, a: a.xlogy(0.0) + a.xlogy(-1.0) + a.xlogy(np.nan),
+     [[0.0, 1.0, -1.0]]),
+    ("xlogy_scalar_self_edges", lambda T, a: T.xlogy(0.0, a) + T.xlogy(2.0, a),
+     [[0.0, 1.0, np.nan]]),
+    ("copysign_zeros", lambda T, a, b: T.copysign(a, b),
+     [[0.0, -0.0, 1.0, -2.0, 1.0, np.nan], [-1.0, 1.0, -0.0, 0.0, np.nan, 1.0]]),
+    # fmax and fmin: a tie goes wholly to the first operand; nan loses
+    ("fmax_ties_nan", lambda T, a, b: T.fmax(a, b),
+     [[1.0, np.nan, 1.0, np.nan, 2.0], [1.0, 1.0, np.nan, np.nan, 3.0]]),
+    ("fmin_ties_nan", lambda T, a, b: T.fmin(a, b),
+     [[1.0, np.nan, 1.0, np.nan, 2.0], [1.0, 1.0, np.nan, np.nan, 3.0]]),
+    ("fmod_by_zero", lambda T, a, b: T.fmod(a, b), [[1.0, 5.0, -5.0, 0.0], [0.0, 3.0, 3.0, 1.0]]),
+    ("lerp_ends", lambda T, a, b, w: T.lerp(a, b, w),
+     [[1.0, 1.0, 1.0, 1.0], [3.0, 3.0, 3.0, 3.0], [0.0, 0.5, 1.0, -0.5]]),
+    ("addcdiv_by_zero", lambda T, a, b, c: T.addcdiv(a, b, c), [[1.0, 1.0], [1.0, 0.0], [0.0, 0.0]]),
+    ("masked_fill_nan", lambda T, a: a.masked_fill(a.isnan(), 0.0), [[np.nan, 1.0, np.inf]]),
+    ("float_power_0_to_0", lambda T, a, b: T.float_power(a, b), [[0.0, 0.0, 2.0], [0.0, 2.0, 0.0]]),
     ("where_two_scalars", lambda T, a: T.where(a > 0, 1.0, 0.0), [[1.0, -1.0]]),
 ]
 

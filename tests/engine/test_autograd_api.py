@@ -68,6 +68,58 @@ def test_second_derivatives_equal_torch(fn):
     np.testing.assert_allclose(out[0], out[1], rtol=1e-9, atol=1e-12)
 
 
+_RNG = np.random.default_rng(5)
+_REAL = _RNG.standard_normal((3, 3)) + 0.1
+_POSITIVE = _RNG.uniform(0.5, 2.0, (3, 3))
+_UNIT = _RNG.uniform(0.05, 0.45, (3, 3)) * _RNG.choice([-1.0, 1.0], (3, 3))
+
+
+@torch_or_skip
+@pytest.mark.parametrize(
+    "fn, data",
+    [
+        (lambda T, t: t.tan().sum(), _UNIT),
+        (lambda T, t: (t.asin() * t.acos()).sum(), _UNIT),
+        (lambda T, t: t.atanh().sinh().sum(), _UNIT),
+        (lambda T, t: (t.cosh() + t.atan() * t.asinh()).sum(), _REAL),
+        (lambda T, t: (t + 0.5).acosh().sum(), _POSITIVE),
+        (lambda T, t: T.atan2(t, t.t()).sum(), _REAL),
+        (lambda T, t: T.hypot(t, t.t() * 2).sum(), _REAL),
+        (lambda T, t: (t.log2() * t.log10() + t.exp2() * t.rsqrt()).sum(), _POSITIVE),
+        (lambda T, t: T.logaddexp(t, t.t()).sum() * T.logaddexp2(t, 2 * t).sum(), _REAL),
+        (lambda T, t: T.xlogy(t, t.t()).sum() * T.xlogy(t, 2.5).sum() + T.xlogy(1.5, t).sum(),
+         _POSITIVE),
+        (lambda T, t: (t.sinc() + t.deg2rad() * t.rad2deg()).sum(), _REAL),
+        (lambda T, t: (t * t).copysign(t.t()).sum() + (t**3).copysign(-1).sum(), _REAL),
+        (lambda T, t: T.fmax(t * t, t.t()).sum() * T.fmin(t, t.exp()).sum(), _REAL),
+        (lambda T, t: t.lerp(t.t() ** 2, t).sum() + t.lerp(t.exp(), 0.3).sum(), _REAL),
+        (lambda T, t: t.addcmul(t, t.t(), value=0.5).sum() * t.addcdiv(t.exp(), t * t + 1).sum(),
+         _REAL),
+        (lambda T, t: (t.masked_fill(t > 0.5, 0.0) ** 3).sum() + t.masked_fill(
+            t < 0, (t * t).sum()).sum(), _REAL),
+        (lambda T, t: T.fmod(t**2, t.t()).sum() * t.float_power(3).sum() + (t.frac() * t).sum(),
+         _REAL),
+        (lambda T, t: (t.nan_to_num() ** 2 * t.trunc() + t.sgn() * t**2).sum(), _REAL + 1),
+    ],
+    ids=["tan", "asin_acos", "atanh_sinh", "cosh_atan_asinh", "acosh", "atan2", "hypot",
+         "log2_log10_exp2_rsqrt", "logaddexp", "xlogy", "sinc_deg_rad", "copysign",
+         "fmax_fmin", "lerp", "addcmul_addcdiv", "masked_fill", "fmod_float_power_frac",
+         "nan_to_num_trunc_sgn"],
+)
+def test_second_derivatives_of_elementwise_ops_equal_torch(fn, data):
+    """Each backward formula, recorded (create_graph=True), differentiated again: the same
+    Hessian-vector products as torch's."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (engine, torch):
+        x = lib.tensor(data, requires_grad=True)
+        (g,) = lib.autograd.grad(fn(lib, x), x, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), x)
+        out.append([g.detach().numpy(), h.detach().numpy()])
+    for mine, theirs in zip(*out):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
 # Zeros where products need the division-free gradient: one in the middle of a row, two
 # (the first one at the front), one at the end, none; the columns get zeros too.
 _WITH_ZEROS = np.array([[0.5, 0.0, -1.5, 2.0],

@@ -88,6 +88,12 @@ def _three_ones(T):
     return lambda g: T.ones(3, dtype=T.float64)
 
 
+def _asinh_in_place_backward(T):
+    y = _leaf(T) * 2
+    y.asinh_()
+    y.sum().backward()
+
+
 def _unused_grad(T, **kwargs):
     x = T.tensor([1.0, 2.0], requires_grad=True)
     w = T.tensor([1.0, 2.0], requires_grad=True)
@@ -658,6 +664,92 @@ ERRORS = [
      RuntimeError, "from is out of bounds for signed char", "exact"),
     ("random_to_out_of_bool", lambda T: T.zeros(3, dtype=T.bool).random_(0, 3), RuntimeError,
      "to - 1 is out of bounds for bool", "exact"),
+    # element-wise ops: operands they refuse, dtypes without a kernel, values out of range
+    ("atan2_number", lambda T: T.ones(2).atan2(2.0), TypeError,
+     "atan2(): argument 'other' (position 1) must be Tensor, not float", "exact"),
+    ("lib_atan2_number", lambda T: T.atan2(T.ones(2), 2), TypeError,
+     "atan2(): argument 'other' (position 2) must be Tensor, not int", "exact"),
+    ("lib_arctan2_number_input", lambda T: T.arctan2(1.5, T.ones(2)), TypeError,
+     "arctan2(): argument 'input' (position 1) must be Tensor, not float", "exact"),
+    ("hypot_number", lambda T: T.ones(2).hypot(True), TypeError,
+     "hypot(): argument 'other' (position 1) must be Tensor, not bool", "exact"),
+    ("fmax_list", lambda T: T.ones(2).fmax([1.0, 2.0]), TypeError,
+     "fmax(): argument 'other' (position 1) must be Tensor, not list", "exact"),
+    ("hypot_int", lambda T: T.tensor([3, 4]).hypot(T.tensor([4, 3])), NotImplementedError,
+     "\"hypot_cpu\" not implemented for 'Long'", "exact"),
+    ("logaddexp_bool", lambda T: T.logaddexp(T.tensor([True]), T.tensor([False])),
+     NotImplementedError, "\"logaddexp_cpu\" not implemented for 'Bool'", "exact"),
+    ("logaddexp2_int32", lambda T: T.logaddexp2(T.tensor([1], dtype=T.int32), T.tensor([1])),
+     NotImplementedError, "\"logaddexp2_cpu\" not implemented for 'Long'", "exact"),
+    ("frac_int", lambda T: T.tensor([1, 2]).frac(), NotImplementedError,
+     "\"frac_cpu\" not implemented for 'Long'", "exact"),
+    ("trunc_bool", lambda T: T.tensor([True]).trunc(), NotImplementedError,
+     "\"trunc_vml_cpu\" not implemented for 'Bool'", "exact"),
+    ("fmod_int_by_zero", lambda T: T.tensor([1, 2]).fmod(T.tensor([1, 0])), RuntimeError,
+     "ZeroDivisionError", "exact"),
+    ("fmod_int_by_scalar_zero", lambda T: T.fmod(T.tensor([1, 2]), 0), RuntimeError,
+     "ZeroDivisionError", "exact"),
+    ("fmod_bool", lambda T: T.tensor([True]).fmod(T.tensor([True])), NotImplementedError,
+     "\"fmod_cpu\" not implemented for 'Bool'", "exact"),
+    ("tan_int_in_place", lambda T: T.tensor([1, 2]).tan_(), RuntimeError,
+     "result type Float can't be cast to the desired output type Long", "exact"),
+    ("xlogy_int_in_place", lambda T: T.tensor([1, 2], dtype=T.uint8).xlogy_(2), RuntimeError,
+     "result type Float can't be cast to the desired output type Byte", "exact"),
+    ("float_power_in_place_float32", lambda T: T.ones(2).float_power_(2), RuntimeError,
+     "the base given to float_power_ has dtype Float but the operation's result requires dtype "
+     "Double", "exact"),
+    ("atan2_in_place_to_bigger", lambda T: T.ones(3).atan2_(T.ones(2, 3)), RuntimeError,
+     "output with shape [3] doesn't match the broadcast shape [2, 3]", "exact"),
+    ("lerp_end_dtype", lambda T: T.lerp(T.ones(2), T.ones(2, dtype=T.float64), 0.5),
+     RuntimeError, "expected dtype float for `end` but got dtype double", "exact"),
+    ("lerp_weight_dtype", lambda T: T.ones(2).lerp(T.ones(2), T.tensor([1, 0])), RuntimeError,
+     "expected dtype float for `weight` but got dtype long int", "exact"),
+    ("lerp_half_end", lambda T: T.ones(2, dtype=T.float16).lerp(T.ones(2), 0.5), RuntimeError,
+     "expected dtype c10::Half for `end` but got dtype float", "exact"),
+    ("lerp_int", lambda T: T.lerp(T.tensor([1, 2]), T.tensor([3, 4]), 0.5), NotImplementedError,
+     "\"lerp_kernel_scalar\" not implemented for 'Long'", "exact"),
+    ("lerp_int_tensor_weight", lambda T: T.lerp(T.tensor([1]), T.tensor([3]), T.tensor([1])),
+     NotImplementedError, "\"lerp_kernel_tensor\" not implemented for 'Long'", "exact"),
+    ("lerp_in_place_to_bigger", lambda T: T.ones(2).lerp_(T.ones(2, 2), 0.5), RuntimeError,
+     "output with shape [2] doesn't match the broadcast shape [2, 2]", "exact"),
+    ("addcmul_bool", lambda T: T.addcmul(T.tensor([True]), T.tensor([True]), T.tensor([True])),
+     NotImplementedError, "\"addcmul_cpu_out\" not implemented for 'Bool'", "exact"),
+    ("addcdiv_integers", lambda T: T.ones(2).addcdiv(T.tensor([3, 4]), T.tensor([1, 2])),
+     RuntimeError, "Integer division with addcdiv is no longer supported, and in a future  "
+     "release addcdiv will perform a true division of tensor1 and tensor2.", "prefix"),
+    ("masked_fill_long_mask", lambda T: T.ones(3).masked_fill(T.tensor([1, 0, 1]), 0.5),
+     RuntimeError, "masked_fill_ only supports boolean masks, but got mask with dtype long int",
+     "exact"),
+    ("masked_fill_uint8_mask", lambda T: T.ones(3).masked_fill(T.ones(3, dtype=T.uint8), 0.5),
+     RuntimeError,
+     "masked_fill_ only supports boolean masks, but got mask with dtype unsigned char", "exact"),
+    ("masked_fill_float_mask_in_place", lambda T: T.ones(3).masked_fill_(T.ones(3), 0.5),
+     RuntimeError, "masked_fill_ only supports boolean masks, but got mask with dtype float",
+     "exact"),
+    ("masked_fill_1d_value", lambda T: T.ones(3).masked_fill(T.ones(3) > 0, T.ones(1)),
+     RuntimeError, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+     "with 1 dimension(s).", "exact"),
+    ("masked_fill_overflow_int8", lambda T: T.ones(2, dtype=T.int8).masked_fill(
+        T.ones(2) > 0, 200), RuntimeError,
+     "value cannot be converted to type int8_t without overflow", "exact"),
+    ("masked_fill_overflow_uint8", lambda T: T.ones(2, dtype=T.uint8).masked_fill(
+        T.ones(2) > 0, 255.5), RuntimeError,
+     "value cannot be converted to type uint8_t without overflow", "exact"),
+    ("masked_fill_nan_into_int", lambda T: T.ones(2, dtype=T.int64).masked_fill(
+        T.ones(2) > 0, float("nan")), RuntimeError,
+     "value cannot be converted to type int64_t without overflow", "exact"),
+    ("masked_fill_overflow_half", lambda T: T.ones(2, dtype=T.float16).masked_fill(
+        T.ones(2) > 0, 1e6), RuntimeError,
+     "value cannot be converted to type c10::Half without overflow", "exact"),
+    ("masked_fill_mask_not_broadcastable", lambda T: T.ones(2, 3).masked_fill(
+        T.tensor([True, False]), 0.0), RuntimeError,
+     "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1",
+     "exact"),
+    ("masked_fill_in_place_to_bigger", lambda T: T.ones(3).masked_fill_(
+        T.ones(2, 3) > 0, 0.0), RuntimeError,
+     "output with shape [3] doesn't match the broadcast shape [2, 3]", "exact"),
+    ("asinh_in_place_backward", lambda T: _asinh_in_place_backward(T), NotImplementedError,
+     "the derivative for 'inplace version of asinh' is not implemented.", "exact"),
 ]
 
 
