@@ -534,22 +534,24 @@ class TensorOps:
                 f"({len(sizes)}) must be greater or equal to the number of dimensions in the "
                 f"tensor ({self.ndim})"
             )
-        for i, n in enumerate(sizes[:lead]):
-            if n < 0:  # -1 means "keep the size", and a new dimension has none
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({n}) isn't allowed in a leading, "
-                    f"non-existing dimension {i}"
-                )
         shape = tuple(
             self.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(sizes)
         )
-        for i, n in enumerate(self.shape):
+        # PyTorch checks from the last dim on, so that is the dim its error names
+        for i in reversed(range(self.ndim)):
+            n = self.shape[i]
             if (n != 1 or shape[i + lead] < 0) and n != shape[i + lead]:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({shape[i + lead]}) must match the "
                     f"existing size ({n}) at non-singleton dimension {i + lead}.  Target sizes: "
                     f"[{', '.join(map(str, sizes))}].  Tensor sizes: "
                     f"[{', '.join(map(str, self.shape))}]"
+                )
+        for i in reversed(range(lead)):
+            if sizes[i] < 0:  # -1 means "keep the size", and a new dimension has none
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
                 )
         return M.Expand.apply(self, shape)
 

@@ -154,6 +154,9 @@ ERRORS = [
     ("expand_bad_size", lambda T: T.ones(2, 3).expand(3, 3), RuntimeError,
      "The expanded size of the tensor (3) must match the existing size (2) at non-singleton "
      "dimension 0.  Target sizes: [3, 3].  Tensor sizes: [2, 3]", "exact"),
+    ("expand_two_bad_sizes", lambda T: T.ones(3, 1, 3).expand(2, 4, 2), RuntimeError,
+     "The expanded size of the tensor (2) must match the existing size (3) at non-singleton "
+     "dimension 2.  Target sizes: [2, 4, 2].  Tensor sizes: [3, 1, 3]", "exact"),
     ("matmul_bad_shapes", lambda T: T.ones(2, 3) @ T.ones(2, 3), RuntimeError,
      "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)", "exact"),
     # movement and indexing: dims out of range, bad sizes (the engine used to wrap or ignore)
