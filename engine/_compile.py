@@ -27,7 +27,7 @@ MODULES = [
     "autograd/function.py", "autograd/engine_loop.py", "autograd/grad_mode.py",
     "autograd/graph.py", "ops/dual.py", "ops/unary.py", "ops/binary.py", "ops/reduce.py",
     "ops/extremes.py", "ops/movement.py", "ops/indexing.py", "ops/linalg.py",
-    "ops/conversion.py", "ops/scan.py", "ops/tiles.py", "ops/gather.py",
+    "ops/conversion.py", "ops/scan.py", "ops/tiles.py", "ops/gather.py", "ops/triangular.py",
 ]
 # The C core: a C-level copy of Function.apply's common paths (see _core.pyx), stale as soon
 # as it or any source it copies changes.

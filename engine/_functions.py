@@ -16,7 +16,8 @@ _METHODS = (
     "clamp clip clamp_min clamp_max square sum mean var std max min amax amin argmax argmin norm "
     "logsumexp "
     "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "
-    "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any"
+    "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any "
+    "tril triu diag diagonal trace rot90"
 ).split()
 
 

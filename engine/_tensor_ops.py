@@ -15,13 +15,14 @@ from .dtypes import from_numpy_dtype
 
 U = B = R = X = M = I = L = C = S = G = TI = RS = None  # engine.ops: unary, binary, reduce,
 #           extremes, movement, indexing, linalg, conversion, scan, gather, tiles, sampling
+TR = None  # and triangular
 
 
 Tensor = tensor = creation = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, X, M, I, L, C, S, G, TI, RS, Tensor, tensor, creation
+    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, Tensor, tensor, creation
     from . import creation
     from ._tensor import Tensor, tensor
     from .ops import binary as B
@@ -35,6 +36,7 @@ def _bind():
     from .ops import sampling as RS
     from .ops import scan as S
     from .ops import tiles as TI
+    from .ops import triangular as TR
     from .ops import unary as U
 
 
@@ -480,6 +482,25 @@ class TensorOps:
     def bmm(self, other):
         return L.Bmm.apply(self, other)
 
+    # -- triangles and diagonals -----------------------------------------------------------
+    def tril(self, diagonal=0):
+        return TR.triangle(self, diagonal, TR.Tril, "tril")
+
+    def triu(self, diagonal=0):
+        return TR.triangle(self, diagonal, TR.Triu, "triu")
+
+    def diag(self, diagonal=0):
+        return TR.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return TR.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return TR.trace(self)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return TR.rot90(self, k, dims)
+
     # -- movement ------------------------------------------------------------------------
     def reshape(self, *shape):
         return M.reshape(self, _shape_arg(shape))
@@ -774,6 +795,7 @@ class TensorOps:
 INPLACE_FORMS = (
     "abs", "neg", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos", "tanh",
     "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "round", "cumsum", "cumprod",
+    "tril", "triu",
 )  # clamp_, clip_, clamp_min_ and clamp_max_ are Tensor's: they check their cast first
 
 

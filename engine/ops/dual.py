@@ -267,3 +267,17 @@ except Exception:  # older NumPy: the public, slower way
 def is_nan_anywhere(g):
     data = g._data if isinstance(g, Tensor) else g
     return bool(array_module(data).isnan(data).any())
+
+
+def tril(g, k):
+    return g.tril(k) if isinstance(g, Tensor) else array_module(g).tril(g, k)
+
+
+def triu(g, k):
+    return g.triu(k) if isinstance(g, Tensor) else array_module(g).triu(g, k)
+
+
+def rot90(g, k, dims):
+    if isinstance(g, Tensor):
+        return g.rot90(k, dims)
+    return array_module(g).rot90(g, k, axes=dims)
