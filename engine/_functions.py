@@ -17,7 +17,7 @@ _METHODS = (
     "logsumexp "
     "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "
     "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any "
-    "tril triu diag diagonal trace rot90"
+    "tril triu diag diagonal trace rot90 sort argsort topk kthvalue cummax cummin aminmax"
 ).split()
 
 

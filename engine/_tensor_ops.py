@@ -15,14 +15,14 @@ from .dtypes import from_numpy_dtype
 
 U = B = R = X = M = I = L = C = S = G = TI = RS = None  # engine.ops: unary, binary, reduce,
 #           extremes, movement, indexing, linalg, conversion, scan, gather, tiles, sampling
-TR = None  # and triangular
+TR = SO = None  # and triangular, sorting
 
 
 Tensor = tensor = creation = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, Tensor, tensor, creation
+    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, SO, Tensor, tensor, creation
     from . import creation
     from ._tensor import Tensor, tensor
     from .ops import binary as B
@@ -35,6 +35,7 @@ def _bind():
     from .ops import reduce as R
     from .ops import sampling as RS
     from .ops import scan as S
+    from .ops import sorting as SO
     from .ops import tiles as TI
     from .ops import triangular as TR
     from .ops import unary as U
@@ -449,6 +450,30 @@ class TensorOps:
 
     def amin(self, dim=(), keepdim=False):
         return X.Amin.apply(self, R.reduction_dims(dim, self.ndim), keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return X.aminmax(self, dim, keepdim)
+
+    def cummax(self, dim):
+        return X.running_extreme(self, dim, X.Cummax, "cummax")
+
+    def cummin(self, dim):
+        return X.running_extreme(self, dim, X.Cummin, "cummin")
+
+    def sort(self, dim=-1, descending=False, *, stable=None):
+        """Values and indices, stably ordered (``stable`` changes only the node's name)."""
+        return SO.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return SO.argsort(self, dim, descending)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+        """The ``k`` largest (or smallest) values along ``dim`` and their indices, in order
+        (``sorted=False`` allows any order: this one)."""
+        return SO.topk(self, k, dim, largest)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return SO.kthvalue(self, k, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
         return _arg_extreme(self, dim, keepdim, "argmax")

@@ -27,13 +27,14 @@ from .ops import (
     movement,
     reduce,
     scan,
+    sorting,
     tiles,
     triangular,
     unary,
 )
 
 _OP_MODULES = (unary, binary, reduce, extremes, movement, linalg, conversion, scan, tiles, gather,
-               triangular)
+               triangular, sorting)
 # sum_to undoes broadcasting: every gradient whose shape differs from its input's goes
 # through it (engine_loop checks what a backward returns; Expand's backward uses it too).
 FUNCTIONS = {"topological_order": engine_loop, "sum_to": dual}

@@ -751,6 +751,46 @@ OPS = [
     _op("rot90_back_neg_dims", lambda T, a: a.rot90(-1, [2, 0]), (2, 3, 4)),
     _op("rot90_full_turn", lambda T, a: a.rot90(4), S23),  # still a copy and a node
     _op("lib.rot90", lambda T, a: T.rot90(a, 3, (0, 1)), S34),
+    # aminmax: one node for both; ties share a gradient evenly ("grid" values tie)
+    _op("aminmax", lambda T, a: a.aminmax().min, S34),
+    _op("aminmax_dim_max", lambda T, a: a.aminmax(dim=1).max, S34),
+    _op("aminmax_both_keepdim", lambda T, a: (lambda r: r.min * 2 + r.max)(
+        a.aminmax(dim=0, keepdim=True)), S34),
+    _op("lib.aminmax_ties", lambda T, a: (lambda r: r[0] - r[1] * 3)(T.aminmax(a, dim=1)),
+        (4, 3), domain="grid"),
+    _op("aminmax_0d", lambda T, a: a.aminmax(dim=0).max, ()),
+    # cummax/cummin: a later tie takes over the index, and the gradient goes there
+    _op("cummax", lambda T, a: a.cummax(1).values, S34),
+    _op("cummin", lambda T, a: a.cummin(-1).values, (2, 3, 4)),
+    _op("cummax_indices", lambda T, a: a.cummax(1).indices, (3, 5), domain="grid",
+        differentiable=False),
+    _op("cummin_indices", lambda T, a: a.cummin(0).indices, (5, 3), domain="grid",
+        differentiable=False),
+    _op("cummax_0d", lambda T, a: a.cummax(0).values, ()),
+    # --- sorting: the gradient goes where each value came from --------------------------
+    _op("sort", lambda T, a: a.sort().values, S34),
+    _op("sort_descending_dim0", lambda T, a: a.sort(0, descending=True).values, S34),
+    _op("sort_stable", lambda T, a: a.sort(stable=True, dim=1).values, S34),  # SortBackward1
+    _op("lib.sort", lambda T, a: T.sort(a, 1).values, (2, 3, 4)),
+    _op("sort_indices_ties", lambda T, a: a.sort(descending=True).indices, (4, 5), domain="grid",
+        differentiable=False),
+    _op("sort_stable_indices_ties", lambda T, a: a.sort(dim=0, stable=True).indices, (6, 2),
+        domain="grid", differentiable=False),
+    _op("sort_0d", lambda T, a: a.sort().values, ()),
+    _op("argsort", lambda T, a: a.argsort(1), (4, 5), domain="grid", differentiable=False),
+    _op("argsort_descending_stable", lambda T, a: a.argsort(descending=True, stable=True),
+        (4, 5), domain="grid", differentiable=False),
+    _op("lib.argsort", lambda T, a: T.argsort(a, 0), S34, differentiable=False),
+    _op("topk", lambda T, a: a.topk(2).values, S34),
+    _op("topk_smallest_dim0", lambda T, a: a.topk(2, dim=0, largest=False).values, S34),
+    _op("topk_indices", lambda T, a: a.topk(3).indices, S34, differentiable=False),
+    _op("lib.topk_all", lambda T, a: T.topk(a, 4).values, S34),
+    _op("topk_0d", lambda T, a: a.topk(1).values, ()),
+    _op("kthvalue", lambda T, a: a.kthvalue(2).values, S34),
+    _op("kthvalue_keepdim", lambda T, a: a.kthvalue(1, 0, True).values, S34),
+    _op("kthvalue_indices", lambda T, a: a.kthvalue(3, -1).indices, S34, differentiable=False),
+    _op("lib.kthvalue", lambda T, a: T.kthvalue(a, 3, dim=1).values, (2, 3, 4)),
+    _op("kthvalue_0d", lambda T, a: a.kthvalue(1).values, ()),
     # --- comparisons: bool, no grad ------------------------------------------------------
     _op("eq", lambda T, a, b: a == b, S23, S3, domain="grid", broadcast=True, differentiable=False),
     _op("ne", lambda T, a, b: a != b, S23, S3, domain="grid", broadcast=True, differentiable=False),
@@ -825,6 +865,17 @@ _EDGES = [
     ("index_true", lambda T, a: a[True], [[[1.0, 2.0], [3.0, 4.0]]]),
     ("index_false", lambda T, a: a[False], [[1.0, 2.0]]),
     ("index_all_false_mask", lambda T, a: a[a > 10], [[1.0, 2.0]]),
+    # sorting and running extremes: the gradient goes to the index returned, a convention at
+    # ties (a stable order; for cummax/cummin the latest tie) and at nan (larger than all)
+    ("sort_tie", lambda T, a: a.sort(descending=True).values, [[1.0, 3.0, 1.0, 3.0, 2.0]]),
+    ("sort_stable_tie", lambda T, a: a.sort(dim=0, stable=True).values,
+     [[[1.0, 0.5], [1.0, 0.5], [0.0, 0.5]]]),
+    ("sort_nan", lambda T, a: a.sort(descending=True).values, [[1.0, np.nan, 2.0, np.nan]]),
+    ("topk_tie", lambda T, a: a.topk(2).values, [[1.0, 3.0, 1.0, 3.0, 2.0]]),
+    ("kthvalue_nan", lambda T, a: a.kthvalue(3).values, [[1.0, np.nan, 2.0]]),
+    ("cummax_tie", lambda T, a: a.cummax(0).values, [[1.0, 3.0, 3.0, 2.0, 3.0]]),
+    ("cummin_tie", lambda T, a: T.cummin(a, 1).values, [[[2.0, 1.0, 1.0], [0.0, 0.0, 5.0]]]),
+    ("cummax_nan", lambda T, a: a.cummax(0).values, [[1.0, np.nan, 2.0, np.nan, 0.5]]),
     ("where_two_scalars", lambda T, a: T.where(a > 0, 1.0, 0.0), [[1.0, -1.0]]),
 ]
 
