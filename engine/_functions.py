@@ -1,6 +1,7 @@
 """The functional forms: ``engine.exp(x)``, ``engine.cat([a, b])``, ``engine.where(c, a, b)``...
 
-Most are the method of the same name; ``cat`` and ``stack`` take a sequence.
+Most are the method of the same name; ``cat`` and ``stack`` take a sequence;
+``var_mean`` and ``std_mean`` have no method, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from ._tensor import Tensor
 from ._tensor_ops import _operand
 from .ops import binary, movement
+from .ops import reduce as _reduce
 
 _METHODS = (
     "add sub mul div neg abs pow exp expm1 log log1p sqrt sin cos tanh sigmoid relu sign "
@@ -17,7 +19,8 @@ _METHODS = (
     "logsumexp "
     "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "
     "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any "
-    "tril triu diag diagonal trace rot90 sort argsort topk kthvalue cummax cummin aminmax"
+    "tril triu diag diagonal trace rot90 count_nonzero sort argsort topk kthvalue cummax cummin "
+    "aminmax"
 ).split()
 
 
@@ -92,3 +95,14 @@ def stack(tensors, dim=0):
                 f"[{', '.join(map(str, t.shape))}] at entry {i}"
             )
     return movement.Stack.apply(movement.wrap_dim(dim, tensors[0].ndim + 1), *tensors)
+
+
+def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):  # noqa: A002
+    """``(var, mean)`` over ``dim``: one node for both (``var``'s arguments)."""
+    return _reduce.moments(_operand(input), dim, unbiased, keepdim, correction, _reduce.VarMean,
+                          "var_mean")
+
+
+def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):  # noqa: A002
+    return _reduce.moments(_operand(input), dim, unbiased, keepdim, correction, _reduce.StdMean,
+                          "std_mean")

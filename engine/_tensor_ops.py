@@ -475,6 +475,9 @@ class TensorOps:
     def kthvalue(self, k, dim=-1, keepdim=False):
         return SO.kthvalue(self, k, dim, keepdim)
 
+    def count_nonzero(self, dim=None):
+        return R.count_nonzero(self, dim)
+
     def argmax(self, dim=None, keepdim=False):
         return _arg_extreme(self, dim, keepdim, "argmax")
 

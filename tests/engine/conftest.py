@@ -751,6 +751,22 @@ OPS = [
     _op("rot90_back_neg_dims", lambda T, a: a.rot90(-1, [2, 0]), (2, 3, 4)),
     _op("rot90_full_turn", lambda T, a: a.rot90(4), S23),  # still a copy and a node
     _op("lib.rot90", lambda T, a: T.rot90(a, 3, (0, 1)), S34),
+    # --- reductions returning two results --------------------------------------------
+    _op("var_mean", lambda T, a: T.var_mean(a)[0], S23),
+    _op("var_mean_mean", lambda T, a: T.var_mean(a, 1)[1], S23),
+    _op("var_mean_both", lambda T, a: (lambda r: r[0] + r[1] * 2)(
+        T.var_mean(a, (0, 2), keepdim=True)), (2, 3, 4)),
+    _op("var_mean_correction", lambda T, a: T.var_mean(a, 1, correction=0)[0], S34),
+    _op("std_mean", lambda T, a: T.std_mean(a, 0)[0], S23),
+    _op("std_mean_both", lambda T, a: (lambda r: r[0] * r[1])(T.std_mean(a, -1, keepdim=True)),
+        S34),
+    _op("std_mean_unbiased_false", lambda T, a: T.std_mean(a, False)[1], S23),
+    _op("count_nonzero", lambda T, a: a.count_nonzero(1), S34, domain="grid",
+        differentiable=False),
+    _op("lib.count_nonzero_dims", lambda T, a: T.count_nonzero(a, (0, 2)), (2, 3, 4),
+        domain="grid", differentiable=False),
+    _op("count_nonzero_all", lambda T, a: a.count_nonzero(), S34, domain="grid",
+        differentiable=False),
     # aminmax: one node for both; ties share a gradient evenly ("grid" values tie)
     _op("aminmax", lambda T, a: a.aminmax().min, S34),
     _op("aminmax_dim_max", lambda T, a: a.aminmax(dim=1).max, S34),

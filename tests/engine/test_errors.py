@@ -549,6 +549,13 @@ ERRORS = [
      "expected rotation dims to be different, but got dim0 = 0 and dim1 = -2", "exact"),
     ("rot90_dim_range", lambda T: T.ones(2, 3).rot90(1, [0, 2]), IndexError,
      "Dimension out of range (expected to be in range of [-2, 1], but got 2)", "exact"),
+    # reductions with two results, sorting, running extremes
+    ("var_mean_int", lambda T: T.var_mean(T.ones(3, dtype=T.int64)), RuntimeError,
+     "var_mean only support floating point and complex dtypes", "exact"),
+    ("std_mean_int", lambda T: T.std_mean(T.ones(3, dtype=T.int64)), RuntimeError,
+     "std_mean only support floating point and complex dtypes", "exact"),
+    ("count_nonzero_repeated_dim", lambda T: T.ones(2, 3).count_nonzero((0, -2)), RuntimeError,
+     "dim 0 appears multiple times in the list of dims", "exact"),
     ("aminmax_empty", lambda T: T.ones(0, 3).aminmax(), RuntimeError,
      "aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
      "identity.", "exact"),
