@@ -15,14 +15,14 @@ from .dtypes import from_numpy_dtype
 
 U = B = R = X = M = I = L = C = S = G = TI = RS = None  # engine.ops: unary, binary, reduce,
 #           extremes, movement, indexing, linalg, conversion, scan, gather, tiles, sampling
-TR = SO = None  # and triangular, sorting
+TR = SO = SE = None  # and triangular, sorting, selection
 
 
 Tensor = tensor = creation = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, SO, Tensor, tensor, creation
+    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, SO, SE, Tensor, tensor, creation
     from . import creation
     from ._tensor import Tensor, tensor
     from .ops import binary as B
@@ -35,6 +35,7 @@ def _bind():
     from .ops import reduce as R
     from .ops import sampling as RS
     from .ops import scan as S
+    from .ops import selection as SE
     from .ops import sorting as SO
     from .ops import tiles as TI
     from .ops import triangular as TR
@@ -478,6 +479,9 @@ class TensorOps:
     def count_nonzero(self, dim=None):
         return R.count_nonzero(self, dim)
 
+    def nonzero(self, *, as_tuple=False):
+        return SE.nonzero(self, as_tuple)
+
     def argmax(self, dim=None, keepdim=False):
         return _arg_extreme(self, dim, keepdim, "argmax")
 
@@ -720,6 +724,18 @@ class TensorOps:
 
     def index_add_(self, dim, index, source, *, alpha=1):
         return self._inplace(lambda s, i, v: G.index_add(s, dim, i, v, alpha), index, source)
+
+    def index_select(self, dim, index):
+        return SE.index_select(self, dim, index)
+
+    def take(self, index):
+        return SE.take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return SE.take_along_dim(self, indices, dim)
+
+    def masked_select(self, mask):
+        return SE.masked_select(self, mask)
 
     def flip(self, *dims):
         if not dims:

@@ -27,6 +27,7 @@ from .ops import (
     movement,
     reduce,
     scan,
+    selection,
     sorting,
     tiles,
     triangular,
@@ -34,7 +35,7 @@ from .ops import (
 )
 
 _OP_MODULES = (unary, binary, reduce, extremes, movement, linalg, conversion, scan, tiles, gather,
-               triangular, sorting)
+               triangular, sorting, selection)
 # sum_to undoes broadcasting: every gradient whose shape differs from its input's goes
 # through it (engine_loop checks what a backward returns; Expand's backward uses it too).
 FUNCTIONS = {"topological_order": engine_loop, "sum_to": dual}
