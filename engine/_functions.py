@@ -19,8 +19,9 @@ _METHODS = (
     "logsumexp "
     "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "
     "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any "
-    "tril triu diag diagonal trace rot90 index_select take take_along_dim masked_select nonzero "
-    "count_nonzero sort argsort topk kthvalue cummax cummin aminmax"
+    "tril triu diag diagonal trace outer ger inner kron rot90 index_select take take_along_dim "
+    "masked_select nonzero count_nonzero sort argsort topk kthvalue cummax cummin aminmax addmm "
+    "addmv baddbmm cross"
 ).split()
 
 

@@ -514,6 +514,29 @@ class TensorOps:
     def bmm(self, other):
         return L.Bmm.apply(self, other)
 
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return L.addmm(self, mat1, mat2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return L.addmv(self, mat, vec, beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return L.baddbmm(self, batch1, batch2, beta, alpha)
+
+    def outer(self, vec2):
+        return L.outer(self, _operand(vec2))
+
+    ger = outer
+
+    def inner(self, other):
+        return L.inner(self, _operand(other))
+
+    def kron(self, other):
+        return L.kron(self, _operand(other))
+
+    def cross(self, other, dim=None):
+        return L.cross(self, _operand(other), dim)
+
     # -- triangles and diagonals -----------------------------------------------------------
     def tril(self, diagonal=0):
         return TR.triangle(self, diagonal, TR.Tril, "tril")

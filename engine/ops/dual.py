@@ -281,3 +281,12 @@ def rot90(g, k, dims):
     if isinstance(g, Tensor):
         return g.rot90(k, dims)
     return array_module(g).rot90(g, k, axes=dims)
+
+
+def cross(a, b, dim):
+    """The cross product along ``dim`` (of size 3), broadcasting the other dims."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        from .linalg import Cross
+
+        return Cross.apply(a, b, dim)
+    return array_module(a).cross(a, b, axis=dim)
