@@ -27,13 +27,17 @@ from . import backend, dtypes, random, return_types, testing, utils  # noqa: E40
 from ._functions import *  # noqa: E402,F403
 from ._functions import (  # noqa: E402
     cat,
+    column_stack,
     concat,
     concatenate,
+    dstack,
+    hstack,
     maximum,
     minimum,
     stack,
     std_mean,
     var_mean,
+    vstack,
     where,
 )
 from .autograd.grad_mode import (  # noqa: E402

@@ -1,7 +1,7 @@
 """The functional forms: ``engine.exp(x)``, ``engine.cat([a, b])``, ``engine.where(c, a, b)``...
 
-Most are the method of the same name; ``cat`` and ``stack`` take a sequence;
-``var_mean`` and ``std_mean`` have no method, as in PyTorch.
+Most are the method of the same name; ``cat``, ``stack`` and the other joins take a sequence;
+``var_mean``, ``std_mean`` and ``atleast_*d`` have no method, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from ._tensor import Tensor
 from ._tensor_ops import _operand
 from .ops import binary, movement
 from .ops import reduce as _reduce
+from .ops import stacking as _stacking
 
 _METHODS = (
     "add sub mul div neg abs pow exp expm1 log log1p sqrt sin cos tanh sigmoid relu sign "
@@ -19,9 +20,10 @@ _METHODS = (
     "logsumexp "
     "matmul mm mv dot bmm reshape flatten squeeze unsqueeze transpose permute t "
     "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any "
-    "tril triu diag diagonal trace outer ger inner kron rot90 index_select take take_along_dim "
-    "masked_select nonzero count_nonzero sort argsort topk kthvalue cummax cummin aminmax addmm "
-    "addmv baddbmm cross"
+    "swapaxes swapdims tril triu diag diagonal trace outer ger inner kron diff rot90 tile "
+    "broadcast_to narrow ravel unflatten index_select take take_along_dim masked_select nonzero "
+    "count_nonzero sort argsort topk kthvalue cummax cummin aminmax addmm addmv baddbmm cross "
+    "tensor_split hsplit vsplit dsplit"
 ).split()
 
 
@@ -107,3 +109,34 @@ def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
 def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):  # noqa: A002
     return _reduce.moments(_operand(input), dim, unbiased, keepdim, correction, _reduce.StdMean,
                           "std_mean")
+
+
+def atleast_1d(*tensors):
+    return _stacking.atleast(tensors, 1)
+
+
+def atleast_2d(*tensors):
+    return _stacking.atleast(tensors, 2)
+
+
+def atleast_3d(*tensors):
+    return _stacking.atleast(tensors, 3)
+
+
+def hstack(tensors):
+    return _stacking.hstack(tensors)
+
+
+def vstack(tensors):
+    return _stacking.vstack(tensors)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    return _stacking.dstack(tensors)
+
+
+def column_stack(tensors):
+    return _stacking.column_stack(tensors)

@@ -15,14 +15,14 @@ from .dtypes import from_numpy_dtype
 
 U = B = R = X = M = I = L = C = S = G = TI = RS = None  # engine.ops: unary, binary, reduce,
 #           extremes, movement, indexing, linalg, conversion, scan, gather, tiles, sampling
-TR = SO = SE = None  # and triangular, sorting, selection
+TR = SO = SE = ST = None  # and triangular, sorting, selection, stacking
 
 
 Tensor = tensor = creation = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, SO, SE, Tensor, tensor, creation
+    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, SO, SE, ST, Tensor, tensor, creation
     from . import creation
     from ._tensor import Tensor, tensor
     from .ops import binary as B
@@ -37,6 +37,7 @@ def _bind():
     from .ops import scan as S
     from .ops import selection as SE
     from .ops import sorting as SO
+    from .ops import stacking as ST
     from .ops import tiles as TI
     from .ops import triangular as TR
     from .ops import unary as U
@@ -634,6 +635,21 @@ class TensorOps:
     def expand_as(self, other):
         return self.expand(tuple(other.shape))
 
+    def broadcast_to(self, *size):
+        return self.expand(*size)
+
+    def tile(self, *dims):
+        return ST.tile(self, dims)
+
+    def narrow(self, dim, start, length):
+        return ST.narrow(self, dim, start, length)
+
+    def unflatten(self, dim, sizes):
+        return ST.unflatten(self, dim, sizes)
+
+    def ravel(self):
+        return ST.ravel(self)
+
     def t(self):
         return M.T.apply(self)
 
@@ -760,6 +776,9 @@ class TensorOps:
     def masked_select(self, mask):
         return SE.masked_select(self, mask)
 
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return S.diff(self, n, dim, prepend, append)
+
     def flip(self, *dims):
         if not dims:
             raise TypeError('flip() missing 1 required positional arguments: "dims"')
@@ -853,6 +872,18 @@ class TensorOps:
         if self.ndim == 0:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         return M.Unbind.apply(self, M.wrap_dim(dim, self.ndim))
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        return ST.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, sections):
+        return ST.split_by(self, sections, "hsplit", 0 if self.ndim == 1 else 1, 1)
+
+    def vsplit(self, sections):
+        return ST.split_by(self, sections, "vsplit", 0, 2)
+
+    def dsplit(self, sections):
+        return ST.split_by(self, sections, "dsplit", 2, 3)
 
 
 # -- in-place forms of the element-wise methods (x.exp_()) ------------------------------
