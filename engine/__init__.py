@@ -31,6 +31,7 @@ from ._functions import (  # noqa: E402
     concat,
     concatenate,
     dstack,
+    einsum,
     hstack,
     maximum,
     minimum,

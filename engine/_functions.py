@@ -1,7 +1,7 @@
 """The functional forms: ``engine.exp(x)``, ``engine.cat([a, b])``, ``engine.where(c, a, b)``...
 
 Most are the method of the same name; ``cat``, ``stack`` and the other joins take a sequence;
-``var_mean``, ``std_mean`` and ``atleast_*d`` have no method, as in PyTorch.
+``var_mean``, ``std_mean``, ``atleast_*d`` and ``einsum`` have no method, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -140,3 +140,10 @@ def dstack(tensors):
 
 def column_stack(tensors):
     return _stacking.column_stack(tensors)
+
+
+def einsum(equation, *operands):
+    """``engine.einsum("ij,jk->ik", a, b)``: sums of products named by subscripts."""
+    from .ops.einsum import einsum as run
+
+    return run(equation, *operands)
