@@ -25,7 +25,22 @@ _speedups.install_core()  # Function.apply's common paths in C, with the compile
 
 from . import backend, dtypes, random, return_types, testing, utils  # noqa: E402
 from ._functions import *  # noqa: E402,F403
-from ._functions import cat, concat, concatenate, maximum, minimum, stack, where  # noqa: E402
+from ._functions import (  # noqa: E402
+    cat,
+    column_stack,
+    concat,
+    concatenate,
+    dstack,
+    einsum,
+    hstack,
+    maximum,
+    minimum,
+    stack,
+    std_mean,
+    var_mean,
+    vstack,
+    where,
+)
 from .autograd.grad_mode import (  # noqa: E402
     enable_grad,
     inference_mode,

@@ -28,7 +28,8 @@ MODULES = [
     "autograd/graph.py", "ops/dual.py", "ops/unary.py", "ops/binary.py", "ops/reduce.py",
     "ops/extremes.py", "ops/movement.py", "ops/indexing.py", "ops/linalg.py",
     "ops/conversion.py", "ops/scan.py", "ops/tiles.py", "ops/gather.py", "ops/trig.py",
-    "ops/logexp.py", "ops/pointwise.py",
+    "ops/logexp.py", "ops/pointwise.py", "ops/triangular.py", "ops/sorting.py",
+    "ops/selection.py", "ops/stacking.py", "ops/einsum.py",
 ]
 # The C core: a C-level copy of Function.apply's common paths (see _core.pyx), stale as soon
 # as it or any source it copies changes.

@@ -1,6 +1,7 @@
 """The functional forms: ``engine.exp(x)``, ``engine.cat([a, b])``, ``engine.where(c, a, b)``...
 
-Most are the method of the same name; ``cat`` and ``stack`` take a sequence.
+Most are the method of the same name; ``cat``, ``stack`` and the other joins take a sequence;
+``var_mean``, ``std_mean``, ``atleast_*d`` and ``einsum`` have no method, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from ._tensor_ops import _operand
 from ._tensor_ops import tensor_operand as _tensor_operand
 from .ops import binary, movement
 from .ops import logexp as _logexp
+from .ops import reduce as _reduce
+from .ops import stacking as _stacking
 
 _METHODS = (
     "add sub mul div neg abs pow exp expm1 log log1p sqrt sin cos tanh sigmoid relu sign "
@@ -23,7 +26,11 @@ _METHODS = (
     "eq ne lt le gt ge isnan isfinite floor ceil round split chunk unbind allclose equal all any "
     "trunc fix frac sgn negative signbit nan_to_num tan sinh cosh asin acos atan asinh acosh "
     "atanh arcsin arccos arctan arcsinh arccosh arctanh sinc deg2rad rad2deg log2 log10 exp2 "
-    "rsqrt fmod copysign lerp addcmul addcdiv masked_fill floor_divide"
+    "rsqrt fmod copysign lerp addcmul addcdiv masked_fill floor_divide "
+    "swapaxes swapdims tril triu diag diagonal trace outer ger inner kron diff rot90 tile "
+    "broadcast_to narrow ravel unflatten index_select take take_along_dim masked_select nonzero "
+    "count_nonzero sort argsort topk kthvalue cummax cummin aminmax addmm addmv baddbmm cross "
+    "tensor_split hsplit vsplit dsplit"
 ).split()
 
 
@@ -136,3 +143,52 @@ def stack(tensors, dim=0):
                 f"[{', '.join(map(str, t.shape))}] at entry {i}"
             )
     return movement.Stack.apply(movement.wrap_dim(dim, tensors[0].ndim + 1), *tensors)
+
+
+def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):  # noqa: A002
+    """``(var, mean)`` over ``dim``: one node for both (``var``'s arguments)."""
+    return _reduce.moments(_operand(input), dim, unbiased, keepdim, correction, _reduce.VarMean,
+                          "var_mean")
+
+
+def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):  # noqa: A002
+    return _reduce.moments(_operand(input), dim, unbiased, keepdim, correction, _reduce.StdMean,
+                          "std_mean")
+
+
+def atleast_1d(*tensors):
+    return _stacking.atleast(tensors, 1)
+
+
+def atleast_2d(*tensors):
+    return _stacking.atleast(tensors, 2)
+
+
+def atleast_3d(*tensors):
+    return _stacking.atleast(tensors, 3)
+
+
+def hstack(tensors):
+    return _stacking.hstack(tensors)
+
+
+def vstack(tensors):
+    return _stacking.vstack(tensors)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    return _stacking.dstack(tensors)
+
+
+def column_stack(tensors):
+    return _stacking.column_stack(tensors)
+
+
+def einsum(equation, *operands):
+    """``engine.einsum("ij,jk->ik", a, b)``: sums of products named by subscripts."""
+    from .ops.einsum import einsum as run
+
+    return run(equation, *operands)

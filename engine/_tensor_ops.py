@@ -16,13 +16,15 @@ from .dtypes import from_numpy_dtype
 U = B = R = X = M = I = L = C = S = G = TI = RS = None  # engine.ops: unary, binary, reduce,
 #           extremes, movement, indexing, linalg, conversion, scan, gather, tiles, sampling
 TR = LE = P = None  # engine.ops: trig, logexp, pointwise
+TG = SO = SE = ST = None  # and triangular, sorting, selection, stacking
 
 
 Tensor = tensor = creation = None  # bound by _bind() too
 
 
 def _bind():
-    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, LE, P, Tensor, tensor, creation
+    global U, B, R, X, M, I, L, C, S, G, TI, RS, TR, LE, P, TG, SO, SE, ST, Tensor, tensor, \
+        creation
     from . import creation
     from ._tensor import Tensor, tensor
     from .ops import binary as B
@@ -37,7 +39,11 @@ def _bind():
     from .ops import reduce as R
     from .ops import sampling as RS
     from .ops import scan as S
+    from .ops import selection as SE
+    from .ops import sorting as SO
+    from .ops import stacking as ST
     from .ops import tiles as TI
+    from .ops import triangular as TG
     from .ops import trig as TR
     from .ops import unary as U
 
@@ -654,6 +660,36 @@ class TensorOps:
     def amin(self, dim=(), keepdim=False):
         return X.Amin.apply(self, R.reduction_dims(dim, self.ndim), keepdim)
 
+    def aminmax(self, *, dim=None, keepdim=False):
+        return X.aminmax(self, dim, keepdim)
+
+    def cummax(self, dim):
+        return X.running_extreme(self, dim, X.Cummax, "cummax")
+
+    def cummin(self, dim):
+        return X.running_extreme(self, dim, X.Cummin, "cummin")
+
+    def sort(self, dim=-1, descending=False, *, stable=None):
+        """Values and indices, stably ordered (``stable`` changes only the node's name)."""
+        return SO.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return SO.argsort(self, dim, descending)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+        """The ``k`` largest (or smallest) values along ``dim`` and their indices, in order
+        (``sorted=False`` allows any order: this one)."""
+        return SO.topk(self, k, dim, largest)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return SO.kthvalue(self, k, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return R.count_nonzero(self, dim)
+
+    def nonzero(self, *, as_tuple=False):
+        return SE.nonzero(self, as_tuple)
+
     def argmax(self, dim=None, keepdim=False):
         return _arg_extreme(self, dim, keepdim, "argmax")
 
@@ -685,6 +721,48 @@ class TensorOps:
 
     def bmm(self, other):
         return L.Bmm.apply(self, other)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return L.addmm(self, mat1, mat2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return L.addmv(self, mat, vec, beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return L.baddbmm(self, batch1, batch2, beta, alpha)
+
+    def outer(self, vec2):
+        return L.outer(self, _operand(vec2))
+
+    ger = outer
+
+    def inner(self, other):
+        return L.inner(self, _operand(other))
+
+    def kron(self, other):
+        return L.kron(self, _operand(other))
+
+    def cross(self, other, dim=None):
+        return L.cross(self, _operand(other), dim)
+
+    # -- triangles and diagonals -----------------------------------------------------------
+    def tril(self, diagonal=0):
+        return TG.triangle(self, diagonal, TG.Tril, "tril")
+
+    def triu(self, diagonal=0):
+        return TG.triangle(self, diagonal, TG.Triu, "triu")
+
+    def diag(self, diagonal=0):
+        return TG.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return TG.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return TG.trace(self)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return TG.rot90(self, k, dims)
 
     # -- movement ------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -740,16 +818,12 @@ class TensorOps:
                 f"({len(sizes)}) must be greater or equal to the number of dimensions in the "
                 f"tensor ({self.ndim})"
             )
-        for i, n in enumerate(sizes[:lead]):
-            if n < 0:  # -1 means "keep the size", and a new dimension has none
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({n}) isn't allowed in a leading, "
-                    f"non-existing dimension {i}"
-                )
         shape = tuple(
             self.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(sizes)
         )
-        for i, n in enumerate(self.shape):
+        # PyTorch checks from the last dim on, so that is the dim its error names
+        for i in reversed(range(self.ndim)):
+            n = self.shape[i]
             if (n != 1 or shape[i + lead] < 0) and n != shape[i + lead]:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({shape[i + lead]}) must match the "
@@ -757,10 +831,31 @@ class TensorOps:
                     f"[{', '.join(map(str, sizes))}].  Tensor sizes: "
                     f"[{', '.join(map(str, self.shape))}]"
                 )
+        for i in reversed(range(lead)):
+            if sizes[i] < 0:  # -1 means "keep the size", and a new dimension has none
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
         return M.Expand.apply(self, shape)
 
     def expand_as(self, other):
         return self.expand(tuple(other.shape))
+
+    def broadcast_to(self, *size):
+        return self.expand(*size)
+
+    def tile(self, *dims):
+        return ST.tile(self, dims)
+
+    def narrow(self, dim, start, length):
+        return ST.narrow(self, dim, start, length)
+
+    def unflatten(self, dim, sizes):
+        return ST.unflatten(self, dim, sizes)
+
+    def ravel(self):
+        return ST.ravel(self)
 
     def t(self):
         return M.T.apply(self)
@@ -876,6 +971,21 @@ class TensorOps:
     def index_add_(self, dim, index, source, *, alpha=1):
         return self._inplace(lambda s, i, v: G.index_add(s, dim, i, v, alpha), index, source)
 
+    def index_select(self, dim, index):
+        return SE.index_select(self, dim, index)
+
+    def take(self, index):
+        return SE.take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return SE.take_along_dim(self, indices, dim)
+
+    def masked_select(self, mask):
+        return SE.masked_select(self, mask)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return S.diff(self, n, dim, prepend, append)
+
     def flip(self, *dims):
         if not dims:
             raise TypeError('flip() missing 1 required positional arguments: "dims"')
@@ -970,6 +1080,18 @@ class TensorOps:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         return M.Unbind.apply(self, M.wrap_dim(dim, self.ndim))
 
+    def tensor_split(self, indices_or_sections, dim=0):
+        return ST.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, sections):
+        return ST.split_by(self, sections, "hsplit", 0 if self.ndim == 1 else 1, 1)
+
+    def vsplit(self, sections):
+        return ST.split_by(self, sections, "vsplit", 0, 2)
+
+    def dsplit(self, sections):
+        return ST.split_by(self, sections, "dsplit", 2, 3)
+
 
 # -- in-place forms of the element-wise methods (x.exp_()) ------------------------------
 # Each one is its out-of-place method written into the tensor's memory by Tensor._inplace,
@@ -981,7 +1103,7 @@ INPLACE_FORMS = (
     "trunc", "fix", "frac", "sgn", "negative", "nan_to_num", "tan", "sinh", "cosh", "asin",
     "acos", "atan", "arcsin", "arccos", "arctan", "atan2", "arctan2", "hypot", "sinc",
     "deg2rad", "rad2deg", "log2", "log10", "exp2", "rsqrt", "xlogy", "fmod", "remainder",
-    "copysign", "lerp", "addcmul", "addcdiv", "masked_fill",
+    "copysign", "lerp", "addcmul", "addcdiv", "masked_fill", "tril", "triu",
 )  # clamp_, clip_, clamp_min_ and clamp_max_ are Tensor's: they check their cast first;
 #   asinh_, acosh_ and atanh_ are below; float_power_ and floor_divide_ are methods
 

@@ -12,9 +12,16 @@ def _repr(self):
 
 max = namedtuple("max", ["values", "indices"])  # noqa: A001 - PyTorch's names
 min = namedtuple("min", ["values", "indices"])  # noqa: A001
-max.__repr__ = min.__repr__ = _repr
-_TYPES = {"max": max, "min": min}
+sort = namedtuple("sort", ["values", "indices"])
+topk = namedtuple("topk", ["values", "indices"])
+kthvalue = namedtuple("kthvalue", ["values", "indices"])
+cummax = namedtuple("cummax", ["values", "indices"])
+cummin = namedtuple("cummin", ["values", "indices"])
+aminmax = namedtuple("aminmax", ["min", "max"])
+_TYPES = {t.__name__: t for t in (max, min, sort, topk, kthvalue, cummax, cummin, aminmax)}
+for _type in _TYPES.values():
+    _type.__repr__ = _repr
 
 
-def make_return_type(name, values, indices):
-    return _TYPES[name](values, indices)
+def make_return_type(name, *fields):
+    return _TYPES[name](*fields)

@@ -21,6 +21,7 @@ from .ops import (
     binary,
     conversion,
     dual,
+    einsum,
     extremes,
     gather,
     linalg,
@@ -29,13 +30,16 @@ from .ops import (
     pointwise,
     reduce,
     scan,
+    selection,
+    sorting,
     tiles,
+    triangular,
     trig,
     unary,
 )
 
 _OP_MODULES = (unary, binary, reduce, extremes, movement, linalg, conversion, scan, tiles, gather,
-               trig, logexp, pointwise)
+               trig, logexp, pointwise, triangular, sorting, selection, einsum)
 # sum_to undoes broadcasting: every gradient whose shape differs from its input's goes
 # through it (engine_loop checks what a backward returns; Expand's backward uses it too).
 FUNCTIONS = {"topological_order": engine_loop, "sum_to": dual}

@@ -270,3 +270,26 @@ except Exception:  # older NumPy: the public, slower way
 def is_nan_anywhere(g):
     data = g._data if isinstance(g, Tensor) else g
     return bool(array_module(data).isnan(data).any())
+
+
+def tril(g, k):
+    return g.tril(k) if isinstance(g, Tensor) else array_module(g).tril(g, k)
+
+
+def triu(g, k):
+    return g.triu(k) if isinstance(g, Tensor) else array_module(g).triu(g, k)
+
+
+def rot90(g, k, dims):
+    if isinstance(g, Tensor):
+        return g.rot90(k, dims)
+    return array_module(g).rot90(g, k, axes=dims)
+
+
+def cross(a, b, dim):
+    """The cross product along ``dim`` (of size 3), broadcasting the other dims."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        from .linalg import Cross
+
+        return Cross.apply(a, b, dim)
+    return array_module(a).cross(a, b, axis=dim)

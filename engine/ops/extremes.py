@@ -142,3 +142,101 @@ class Amin(Amax):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         return _over_dims(ctx, a, dims, keepdim, "amin")
+
+
+class Aminmax(_Reduce):
+    """``aminmax(dim, keepdim)``: the smallest and the largest value, one node for both; each
+    one's gradient is shared evenly among its ties, as amin's and amax's."""
+
+    node_name = "AminmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        xp = array_module(a)
+        ctx.shape, ctx.dims = a.shape, dims
+        low = xp.amin(a, axis=dims, keepdims=keepdim)
+        high = xp.amax(a, axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(a, low, high)
+        return low, high
+
+    @staticmethod
+    def backward(ctx, g_min, g_max):
+        x, low, high = ctx.saved_tensors
+        shape, dims = ctx.shape, ctx.dims
+        grad = None
+        for g, y in ((g_min, low), (g_max, high)):
+            if g is None:
+                continue
+            hits = x == spread(y, shape, dims)
+            part = spread(g, shape, dims) * hits / dual.sum_to(hits, _kept_shape(shape, dims))
+            grad = part if grad is None else grad + part
+        return grad, None, None
+
+
+def aminmax(tensor, dim, keepdim):
+    from .movement import wrap_dim
+
+    a = tensor._data
+    if dim is None:
+        if a.size == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               "operation has no identity.")
+        dims = tuple(range(a.ndim))
+    else:
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim and a.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
+        dims = (d,) if a.ndim else ()
+    from ..return_types import make_return_type
+
+    return make_return_type("aminmax", *Aminmax.apply(tensor, dims, keepdim))
+
+
+class Cummax(_Reduce):
+    """``cummax(dim)``: the running largest value and where it was last reached (a later tie
+    takes over, and a nan, once seen, stays: PyTorch's rule); the gradient goes there."""
+
+    node_name = "CummaxBackward0"
+    _larger = staticmethod(lambda x, best: x >= best)
+
+    @classmethod
+    def forward(cls, ctx, a, dim):
+        xp = array_module(a)
+        ctx.shape, ctx.dim = a.shape, dim
+        if a.ndim == 0 or a.size == 0:
+            ctx.index = xp.zeros(a.shape, numpy.int64)
+            return a.copy(), ctx.index.copy()
+        rows = xp.moveaxis(a, dim, 0)
+        values = xp.empty_like(rows)
+        index = xp.empty(rows.shape, numpy.int64)
+        best, at = rows[0], xp.zeros(rows.shape[1:], numpy.int64)
+        floating = a.dtype.kind == "f"
+        for i in range(rows.shape[0]):
+            x = rows[i]
+            take = cls._larger(x, best)
+            if floating:
+                take |= xp.isnan(x)
+            best, at = xp.where(take, x, best), xp.where(take, i, at)
+            values[i], index[i] = best, at
+        index = xp.ascontiguousarray(xp.moveaxis(index, 0, dim))
+        if ctx.needs_input_grad[0]:
+            ctx.index = index.copy()  # the indices returned may be modified in place
+        return xp.ascontiguousarray(xp.moveaxis(values, 0, dim)), index
+
+    @staticmethod
+    def backward(ctx, g, g_indices=None):
+        if not ctx.shape:
+            return g, None
+        return dual.scatter_add(g, ctx.shape, ctx.dim, ctx.index), None
+
+
+class Cummin(Cummax):
+    node_name = "CumminBackward0"
+    _larger = staticmethod(lambda x, best: x <= best)
+
+
+def running_extreme(tensor, dim, op, name):
+    from ..return_types import make_return_type
+    from .movement import wrap_dim
+
+    return make_return_type(name, *op.apply(tensor, wrap_dim(dim, tensor.ndim)))

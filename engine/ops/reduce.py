@@ -348,3 +348,65 @@ class Norm(_Reduce):
             if p < 1:
                 grad = dual.where(x == 0, 0.0, grad)
         return dual.where(y == 0, 0.0, g * grad), None, None, None
+
+
+class VarMean(_Reduce):
+    """``var_mean``: the variance and the mean over ``dims``, one node for both; the
+    gradient is the sum of var's and mean's."""
+
+    node_name = "VarMeanBackward0"
+    _of_var = staticmethod(lambda v: v)
+
+    @classmethod
+    def forward(cls, ctx, a, dims, correction, keepdim):
+        ctx.shape, ctx.dims, ctx.correction = a.shape, dims, correction
+        var = cls._of_var(Var._var(a, dims, correction, keepdim))
+        with dual.quiet():
+            mean = a.sum(axis=dims, keepdims=keepdim) / _count(a.shape, dims)
+        ctx.save_for_backward(a, var)
+        return var, mean.astype(a.dtype, copy=False)
+
+    @classmethod
+    def backward(cls, ctx, g_var, g_mean):
+        x, y = ctx.saved_tensors
+        grad = None
+        if g_var is not None:
+            grad = Var._grad(ctx, x, cls._var_grad(g_var, y))
+        if g_mean is not None:
+            n = _count(ctx.shape, ctx.dims) if ctx.shape else 1
+            part = spread(g_mean / max(n, 1), ctx.shape, ctx.dims)
+            grad = part if grad is None else grad + part
+        return grad, None, None, None
+
+    @staticmethod
+    def _var_grad(g, var):
+        return g
+
+
+class StdMean(VarMean):
+    node_name = "StdMeanBackward0"
+    _of_var = staticmethod(lambda v: array_module(v).sqrt(v))
+
+    @staticmethod
+    def _var_grad(g, std):
+        return dual.where(std == 0, 0.0, g / (2 * std))  # as Std
+
+
+def moments(tensor, dim, unbiased, keepdim, correction, op, name):
+    """``var_mean`` / ``std_mean``, with var's arguments."""
+    if tensor._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
+    if isinstance(dim, bool):  # var_mean(x, False): unbiased over every dim
+        dim, unbiased = None, dim
+    correction = (1 if unbiased else 0) if correction is None else correction
+    return op.apply(tensor, reduction_dims(dim, tensor.ndim), correction, keepdim)
+
+
+def count_nonzero(tensor, dim):
+    from .._tensor import make_tensor
+
+    a = tensor._data
+    dims = reduction_dims(dim, a.ndim)  # no dims listed: every one, as var's
+    if a.ndim == 0:  # dim 0 of a 0-d tensor
+        return make_tensor((a != 0).astype(numpy.int64))
+    return make_tensor(array_sum(a != 0, dims, numpy.int64))

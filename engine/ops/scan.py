@@ -283,3 +283,46 @@ def cumprod_args(a, dim, dtype):
     from .movement import wrap_dim
 
     return wrap_dim(dim, a.ndim), None if dtype is None else dtype.np
+
+
+# -- differences: the inverse of cumsum, composed as PyTorch composes it -------------------
+
+
+def diff(tensor, n, dim, prepend, append):
+    """``x[1:] - x[:-1]`` along ``dim`` (xor for bools), ``n`` times, after ``prepend`` and
+    ``append`` are joined on; its graph is PyTorch's: slices, subtractions and a cat."""
+    from .._functions import cat
+    from .indexing import Slice
+    from .movement import Copy, wrap_dim
+
+    if tensor.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, tensor.ndim)
+    for other in (prepend, append):
+        if other is None:
+            continue
+        if other.ndim != tensor.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        for i, (a, b) in enumerate(zip(tensor.shape, other.shape)):
+            if i != d and a != b:
+                raise RuntimeError(
+                    "diff expects the shape of tensor to prepend or append to match that of "
+                    f"input except along the differencing dimension; input.size({i}) = {a}, but "
+                    f"got tensor.size({i}) = {b}")
+    if prepend is not None or append is not None:
+        tensor = cat([t for t in (prepend, tensor, append) if t is not None], d)
+    if n == 0:  # PyTorch copies the input into zeros (CopyBackwards)
+        from ..creation import zeros_like
+
+        return Copy.apply(zeros_like(tensor), tensor)
+    lead = (slice(None),) * d
+    for _ in range(n):
+        size = tensor.shape[d]
+        if size == 0:
+            break
+        later = Slice.apply(tensor, lead + (slice(1, size), Ellipsis))
+        earlier = Slice.apply(tensor, lead + (slice(0, size - 1), Ellipsis))
+        tensor = later ^ earlier if tensor.dtype.np.kind == "b" else later - earlier
+    return tensor

@@ -120,6 +120,52 @@ def test_second_derivatives_of_elementwise_ops_equal_torch(fn, data):
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
 
 
+_SECOND_ORDER = {
+    "tril": lambda T, t: (t.tril(-1) * t).sum(),
+    "diagonal": lambda T, t: t.diagonal(1).exp().sum(),
+    "diag": lambda T, t: (t.diag() ** 3).sum() + (t[0].diag(1) * t.sum()).sum(),
+    "trace": lambda T, t: t.trace() * t.sum(),
+    "rot90": lambda T, t: (t.rot90() * t).sum(),
+    "sort": lambda T, t: (t.sort(1, descending=True).values.cumsum(1) ** 2).sum(),
+    "topk": lambda T, t: (t.topk(2, 0).values ** 3).sum(),
+    "kthvalue": lambda T, t: t.kthvalue(2, 0).values.exp().sum(),
+    "cummax": lambda T, t: (t.cummin(0).values * t.cummax(1).values).sum(),
+    "aminmax": lambda T, t: (lambda r: (r.min * r.max).sum())(t.aminmax(dim=0)),
+    "var_mean": lambda T, t: (lambda r: (r[0] * r[1]).sum())(T.var_mean(t, 1)),
+    "std_mean": lambda T, t: (lambda r: r[0] * r[1])(T.std_mean(t)),
+    "addmm": lambda T, t: T.addmm(t, t, t, beta=0.5, alpha=2).pow(2).sum(),
+    "addmv": lambda T, t: T.addmv(t[0], t, t[1], beta=-1).pow(2).sum(),
+    "baddbmm": lambda T, t: T.baddbmm(t, t[None], t[None], alpha=3).pow(2).sum(),
+    "cross": lambda T, t: T.cross(t, t.exp(), dim=1).sum(),
+    "outer_inner_kron": lambda T, t: (T.outer(t[0], t[1]) * T.inner(t, t)).sum() + T.kron(
+        t, t).pow(2).sum(),
+    "einsum": lambda T, t: T.einsum("ij,jk,ki->", t, t, t) + T.einsum("ii,ij->j", t, t).pow(
+        2).sum(),
+    "index_select_take": lambda T, t: t.index_select(0, T.tensor([2, 0, 2])).pow(3).sum() + t.take(
+        T.tensor([1, 1, -1])).pow(3).sum(),
+    "take_along_dim": lambda T, t: t.take_along_dim(T.tensor([[2], [0], [0]]), 1).pow(3).sum(),
+    "masked_select": lambda T, t: t.masked_select(t > 0).pow(3).sum(),
+    "diff_stack_split": lambda T, t: T.vstack([t.diff(dim=0), t.exp()]).pow(2).sum() + (
+        t.tensor_split(2, 1)[1] ** 3).sum(),
+}
+
+
+@torch_or_skip
+@pytest.mark.parametrize("name", list(_SECOND_ORDER))
+def test_second_derivatives_of_more_ops_equal_torch(name):
+    torch = pytest.importorskip("torch")
+    fn = _SECOND_ORDER[name]
+    data = np.random.default_rng(2).standard_normal((3, 3))
+    out = []
+    for lib in (engine, torch):
+        x = lib.tensor(data, requires_grad=True)
+        (g,) = lib.autograd.grad(fn(lib, x), x, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), x)
+        out.append([g.detach().numpy(), h.detach().numpy()])
+    for mine, theirs in zip(*out):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
 # Zeros where products need the division-free gradient: one in the middle of a row, two
 # (the first one at the front), one at the end, none; the columns get zeros too.
 _WITH_ZEROS = np.array([[0.5, 0.0, -1.5, 2.0],
