@@ -45,6 +45,19 @@ def test_hessian_vector_product_on_small_mlp_equals_torch():
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
 
 
+def _assert_second_order_equals_torch(fn, data):
+    """``fn(lib, x)``'s gradient, recorded, and the gradient of its squared norm: torch's."""
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (engine, torch):
+        x = lib.tensor(data, requires_grad=True)
+        (g,) = lib.autograd.grad(fn(lib, x), x, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), x)
+        out.append([g.detach().numpy(), h.detach().numpy()])
+    for mine, theirs in zip(*out):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
 @torch_or_skip
 @pytest.mark.parametrize(
     "fn",
@@ -109,15 +122,7 @@ _UNIT = _RNG.uniform(0.05, 0.45, (3, 3)) * _RNG.choice([-1.0, 1.0], (3, 3))
 def test_second_derivatives_of_elementwise_ops_equal_torch(fn, data):
     """Each backward formula, recorded (create_graph=True), differentiated again: the same
     Hessian-vector products as torch's."""
-    torch = pytest.importorskip("torch")
-    out = []
-    for lib in (engine, torch):
-        x = lib.tensor(data, requires_grad=True)
-        (g,) = lib.autograd.grad(fn(lib, x), x, create_graph=True)
-        (h,) = lib.autograd.grad((g * g).sum(), x)
-        out.append([g.detach().numpy(), h.detach().numpy()])
-    for mine, theirs in zip(*out):
-        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+    _assert_second_order_equals_torch(fn, data)
 
 
 _SECOND_ORDER = {
@@ -153,17 +158,8 @@ _SECOND_ORDER = {
 @torch_or_skip
 @pytest.mark.parametrize("name", list(_SECOND_ORDER))
 def test_second_derivatives_of_more_ops_equal_torch(name):
-    torch = pytest.importorskip("torch")
-    fn = _SECOND_ORDER[name]
-    data = np.random.default_rng(2).standard_normal((3, 3))
-    out = []
-    for lib in (engine, torch):
-        x = lib.tensor(data, requires_grad=True)
-        (g,) = lib.autograd.grad(fn(lib, x), x, create_graph=True)
-        (h,) = lib.autograd.grad((g * g).sum(), x)
-        out.append([g.detach().numpy(), h.detach().numpy()])
-    for mine, theirs in zip(*out):
-        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+    _assert_second_order_equals_torch(_SECOND_ORDER[name],
+                                      np.random.default_rng(2).standard_normal((3, 3)))
 
 
 # Zeros where products need the division-free gradient: one in the middle of a row, two
