@@ -23,7 +23,8 @@ from ._speedups import COMPILED_DIR, MANIFEST, PACKAGE_DIR, entry_hash
 # The modules on the hot paths of recording, backward and the ops (measured, NOTES.md).
 # Not compiled: viz, nn and optim (their time is in NumPy), testing, and every __init__.
 MODULES = [
-    "_tensor.py", "_tensor_ops.py", "_functions.py", "creation.py", "dtypes.py", "backend.py",
+    "_tensor.py", "_tensor_ops.py", "_tensor_math.py", "_tensor_shape.py", "_functions.py",
+    "creation.py", "dtypes.py", "backend.py",
     "autograd/function.py", "autograd/engine_loop.py", "autograd/grad_mode.py",
     "autograd/graph.py", "ops/dual.py", "ops/unary.py", "ops/binary.py", "ops/reduce.py",
     "ops/extremes.py", "ops/movement.py", "ops/indexing.py", "ops/linalg.py",
