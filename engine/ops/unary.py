@@ -220,7 +220,11 @@ class Sign(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        return array_module(a).sign(a)
+        xp = array_module(a)
+        y = xp.sign(a)
+        if y.dtype.kind == "f":  # PyTorch: sign(nan) is 0 (NumPy's is nan)
+            y = xp.nan_to_num(y, copy=False, nan=0.0)
+        return y
 
     @staticmethod
     def backward(ctx, g):

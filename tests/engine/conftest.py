@@ -1124,6 +1124,7 @@ _EDGES = [
     ("exp2_extremes", lambda T, a: a.exp2(), [[0.0, 2000.0, -np.inf]]),
     ("atan_at_inf", lambda T, a: a.atan() + a.asinh(), [[np.inf, 0.0, -1e30]]),
     ("sgn_at_0_nan", lambda T, a: a.sgn(), [[0.0, -0.0, np.nan, -2.0]]),
+    ("sign_at_0_nan", lambda T, a: a.sign(), [[0.0, -0.0, np.nan, -2.0, np.inf]]),
     ("nan_to_num_replaced", lambda T, a: a.nan_to_num(), [[np.nan, np.inf, -np.inf, 1.0]]),
     ("nan_to_num_values", lambda T, a: a.nan_to_num(-1.0, 1e300, neginf=-2.0),
      [[np.nan, np.inf, -np.inf, 1.0]]),
