@@ -120,7 +120,6 @@ cdef object _as_array = _tensor._as_array
 cdef object _asarray = numpy.asarray
 cdef type _generic = numpy.generic
 cdef type _ndarray = numpy.ndarray
-cdef object _new = object.__new__
 
 
 cdef object _make_tensor(object data, object requires_grad, object grad_fn):
