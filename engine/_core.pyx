@@ -307,21 +307,6 @@ cdef list _topological_order(object root):
         PyMem_Free(ranked)
 
 
-cdef inline bint _fits(list grads, object node):
-    """_validate's first test: every gradient already an array of its input's shape and
-    dtype (the usual case; anything else goes through _validate itself)."""
-    meta = _get(node, N_META)  # a tuple, or a list for ops of three or more inputs
-    if meta is None or len(grads) != len(_get(node, N_EDGES)) or len(meta) != len(grads):
-        return False
-    for i in range(len(grads)):
-        m = meta[i]
-        g = grads[i]
-        if m is not None and g is not None and (
-                type(g) is not _ndarray or g.shape != m[0] or g.dtype != m[1]):
-            return False
-    return True
-
-
 cdef inline int _release(object node, bint is_function) except -1:
     """Free what the node saved: BackwardFunction._release, inline for a built-in's node."""
     if not is_function:
@@ -406,9 +391,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
             elif is_function and node._array_backward and len(grads) == 1:
                 result = node._forward_cls.backward(node, grads[0])
                 if type(result) is tuple:
-                    out = list(result)
-                    if not _fits(out, node):
-                        out = _fit(node, out)
+                    out = _fit(node, list(result))
                     if len(out) == 2:
                         first, second = out
                         if first is second and first is not None:
@@ -416,9 +399,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                     elif len(out) > 2:
                         _track_sharing(out, shared)
                 else:
-                    out = [result]
-                    if not _fits(out, node):
-                        out = _fit(node, out)
+                    out = _fit(node, [result])
             else:
                 out = _call_node(node, grads, True, shared)
             if not retain:
@@ -496,14 +477,14 @@ cdef object _sum_to(object g, tuple shape):
 
 
 cdef list _fit(object node, list grads):
-    """engine_loop._validate(node, grads, raw=True) when every gradient is a NumPy array
-    (or None) that needs at most summing to its input's shape and a cast; anything else
-    (a wrong count or shape, which raise, another device) goes through _validate itself."""
+    """engine_loop._validate(node, grads, raw=True) in one pass: a gradient already of its
+    input's shape and dtype (the usual case) is left as it is, one broadcast is summed back,
+    one of another dtype cast. Anything else (a wrong count or shape, which raise, an array
+    of another library, another device) goes through _validate itself."""
     edges = _get(node, N_EDGES)
     meta = _get(node, N_META)
     if meta is None or len(grads) != len(edges):
         return _validate(node, grads, True)
-    sum_to = dual.sum_to  # engine.substitute may swap it
     for i in range(len(grads)):
         edge = edges[i]
         grad = grads[i]
@@ -518,6 +499,7 @@ cdef list _fit(object node, list grads):
         if grad.shape != shape:
             if not _expandable(shape, grad.shape):
                 return _validate(node, grads, True)  # raises PyTorch's error
+            sum_to = dual.sum_to  # engine.substitute may swap it
             grad = _sum_to(grad, shape) if sum_to is _ENGINE_SUM_TO else sum_to(grad, shape)
         if grad.dtype != m[1]:
             grad = grad.astype(m[1])
