@@ -46,6 +46,20 @@ def expand(g, shape):
     return xp.broadcast_to(g, shape)
 
 
+def times_one_minus(g, a, b=None):
+    """``g * (1 - a * b)`` (``g * (1 - a)`` without ``b``): tanh's and sigmoid's derivatives.
+    On arrays it is ``g - g a b``, made in one fresh array: a Python ``1`` costs NumPy a
+    scalar conversion per call (~0.3 us, as much as the rest on a layer's array), and the
+    temporaries of ``1 - a * b`` two allocations more (NOTES.md)."""
+    if isinstance(g, Tensor) or isinstance(a, Tensor) or isinstance(b, Tensor):
+        return g * (1 - a) if b is None else g * (1 - a * b)
+    xp = array_module(a)
+    out = g * a
+    if b is not None:
+        xp.multiply(out, b, out)
+    return xp.subtract(g, out, out)
+
+
 def sum_to(g, shape):
     """Undo broadcasting: sum ``g`` over the dimensions that broadcasting added or grew."""
     shape = tuple(shape)

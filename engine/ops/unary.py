@@ -164,7 +164,7 @@ class Tanh(_Unary):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (1 - y * y)  # d/dx tanh x = 1 - tanh² x
+        return dual.times_one_minus(g, y, y)  # d/dx tanh x = 1 - tanh² x
 
 
 class Sigmoid(_Unary):
@@ -183,7 +183,7 @@ class Sigmoid(_Unary):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * y * (1 - y)  # σ' = σ (1 - σ)
+        return dual.times_one_minus(g * y, y)  # σ' = σ (1 - σ)
 
 
 class Relu(_Unary):
