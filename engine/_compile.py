@@ -36,7 +36,7 @@ MODULES = [
 # as it or any source it copies changes.
 CORE = "_core.pyx"
 CORE_MIRRORS = ["engine/autograd/function.py", "engine/autograd/engine_loop.py",
-                "engine/_tensor.py", "engine/autograd/graph.py"]
+                "engine/_tensor.py", "engine/autograd/graph.py", "engine/_tensor_ops.py"]
 
 
 def _module_name(rel: str) -> str:
@@ -59,7 +59,12 @@ def build(jobs: int = 2) -> dict:
         tree = Path(tmp) / "engine"
         shutil.copytree(PACKAGE_DIR, tree, ignore=shutil.ignore_patterns(
             "_compiled", "__pycache__", "*.so"))
-        extensions = [Extension(_module_name(rel), [str(tree / rel)]) for rel in MODULES + [CORE]]
+        import numpy  # the core reads array flags through NumPy's C API
+
+        extensions = [Extension(_module_name(rel), [str(tree / rel)]) for rel in MODULES]
+        extensions.append(Extension(
+            _module_name(CORE), [str(tree / CORE)], include_dirs=[numpy.get_include()],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]))
         compiled = cythonize(extensions, language_level=3, nthreads=jobs, quiet=True,
                              compiler_directives={"binding": True, "embedsignature": True})
         setup(name="engine-compiled", ext_modules=compiled, packages=[], py_modules=[],

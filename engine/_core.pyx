@@ -32,13 +32,18 @@ cdef extern from "Python.h":
         PyMemberDef *d_member
     bint PyType_IsSubtype(PyTypeObject *a, PyTypeObject *b)
     PyTypeObject *Py_TYPE(object o)
+    void PyObject_GC_UnTrack(void *op)
+    int PyObject_GC_IsTracked(object op)
 
 import numpy
+
+cimport numpy as cnp
 
 from engine import _tensor
 from engine.autograd import anomaly_mode, function, grad_mode, graph
 
 Tensor = _tensor.Tensor
+cnp.import_array()  # NumPy's C API: array flags read in place (see _owned)
 
 
 cdef Py_ssize_t _offset(type cls, str name) except -1:
@@ -93,6 +98,22 @@ cdef inline object _alloc(type cls):
     return result
 
 
+cdef inline object _settled(object items):
+    """``items``, taken off the cycle collector's lists when nothing in it is on them: such a
+    tuple cannot be part of a reference cycle. This is CPython's own rule for tuples, which
+    it applies at the first collection that visits one; applied here at once, to the tuples
+    a recorded op makes of plain data (its inputs' shapes and dtypes, a saved output's
+    entry). W4's forward keeps ~4,000 objects alive and every young collection visited
+    them all: these were a third of them (NOTES.md, "The collector")."""
+    if type(items) is not tuple:
+        return items
+    for item in <tuple> items:
+        if PyObject_GC_IsTracked(item):
+            return items
+    PyObject_GC_UnTrack(<void *> items)
+    return items
+
+
 cdef inline bint _is_tensor(object obj):
     return Py_TYPE(obj) == TENSOR or PyType_IsSubtype(Py_TYPE(obj), TENSOR)
 
@@ -131,7 +152,9 @@ cdef object _make_tensor(object data, object requires_grad, object grad_fn):
     _set(t, T_REQUIRES_GRAD, requires_grad)
     _set(t, T_GRAD_FN, grad_fn)
     _set(t, T_OUTPUT_NR, 0)
-    _set(t, T_VC, [0])
+    vc = [0]  # the version number, alone in a list views share: no cycle can pass through it
+    PyObject_GC_UnTrack(<void *> vc)
+    _set(t, T_VC, vc)
     if _RARE[_INFERENCE] and _state.inference:
         t._inference = True
     return t
@@ -139,6 +162,17 @@ cdef object _make_tensor(object data, object requires_grad, object grad_fn):
 
 cdef inline object _raw(object arg):
     return _get(arg, T_DATA) if _is_tensor(arg) else arg
+
+
+cdef inline tuple _shape_dtype(object data):
+    """``(data.shape, data.dtype)``, read from a NumPy array's struct (two attribute lookups
+    and a descriptor call each otherwise); the shape tuple holds ints only (see _settled)."""
+    cdef cnp.ndarray array
+    if type(data) is _ndarray:
+        array = <cnp.ndarray> data
+        shape = cnp.PyArray_IntTupleFromIntp(cnp.PyArray_NDIM(array), cnp.PyArray_DIMS(array))
+        return _settled(shape), <object> cnp.PyArray_DESCR(array)
+    return _settled(data.shape), data.dtype
 
 
 cdef tuple _input(object cls, object arg):
@@ -150,10 +184,10 @@ cdef tuple _input(object cls, object arg):
     data = _get(arg, T_DATA)
     grad_fn = _get(arg, T_GRAD_FN)
     if grad_fn is not None:
-        return (grad_fn, _get(arg, T_OUTPUT_NR)), (data.shape, data.dtype)
+        return (grad_fn, _get(arg, T_OUTPUT_NR)), _settled(_shape_dtype(data))
     acc = arg._acc  # a leaf: the node holds it (see function._leaf_input)
-    return ((acc if acc is not None else _accumulator_of(arg), 0),
-            (data.shape, data.dtype, None, arg))
+    shape, dtype = _shape_dtype(data)
+    return ((acc if acc is not None else _accumulator_of(arg), 0), (shape, dtype, None, arg))
 
 
 cdef object _saved_operand(object item, object arg, object args, object result, object out):
@@ -161,6 +195,15 @@ cdef object _saved_operand(object item, object arg, object args, object result, 
     if (_is_tensor(arg) and item is _get(arg, T_DATA) and item is not out
             and not arg._inference):
         return (1, arg, _get(arg, T_VC)[0])
+    return _saved(item, args, result, out)
+
+
+cdef object _saved(object item, object args, object result, object out):
+    """``function._pack_one``, the op's own output inline (what ``tanh``, ``exp``, ``relu``
+    save): its array, version counter and output number, nothing that can hold a cycle."""
+    if item is not None and (item is out or item is _get(result, T_DATA)) and not result._inference:
+        vc = _get(result, T_VC)
+        return _settled((2, _settled((_get(result, T_DATA), vc, 0)), vc[0]))
     return _pack_one(item, args, result, out)
 
 
@@ -199,7 +242,7 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n):
         except (TypeError, ValueError) as exc:
             return _forward_failed(cls, args, [ra, rb], exc)
         _set(node, N_EDGES, (ea, eb))
-        _set(node, N_META, (ma, mb))
+        _set(node, N_META, _settled((ma, mb)))
     else:  # one argument: a tensor that requires grad
         ea, ma = _input(cls, a)
         _set(node, N_NEEDS, _ONE_NEEDS)
@@ -209,7 +252,7 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n):
         except (TypeError, ValueError) as exc:
             return _forward_failed(cls, args, [ra], exc)
         _set(node, N_EDGES, (ea,))
-        _set(node, N_META, (ma,))
+        _set(node, N_META, _settled((ma,)))
     if type(out) is tuple or cls._is_view:
         return _finish(cls, node, args, out, True)
     if type(out) is _ndarray and out.dtype.kind in "fc":
@@ -222,10 +265,11 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n):
     to_save = _get(node, N_TO_SAVE)
     if to_save is not None:
         if len(to_save) == 2 and n == 2:
-            _set(node, N_SAVED, (_saved_operand(to_save[0], args[0], args, result, out),
-                                 _saved_operand(to_save[1], args[1], args, result, out)))
+            _set(node, N_SAVED, _settled((
+                _saved_operand(to_save[0], args[0], args, result, out),
+                _saved_operand(to_save[1], args[1], args, result, out))))
         else:
-            _set(node, N_SAVED, tuple([_pack_one(item, args, result, out) for item in to_save]))
+            _set(node, N_SAVED, _settled(tuple([_saved(item, args, result, out) for item in to_save])))
         _set(node, N_TO_SAVE, None)
     if _RARE[_ANOMALY] and _anomaly_state.enabled:
         node._traceback = _forward_traceback()
@@ -234,6 +278,10 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n):
 
 def apply(cls, *args):
     """``Function.apply``: the common cases here, the rest in ``function.py``."""
+    return _apply(cls, args)
+
+
+cdef object _apply(object cls, tuple args):
     cdef Py_ssize_t n = len(args)
     if n > 2 or n == 0 or not cls._array_forward:
         return _python_apply(cls, *args)
@@ -244,7 +292,40 @@ def apply(cls, *args):
     return _unrecorded(cls, args, n)
 
 
+# -- x @ w: Tensor.__matmul__'s usual case --------------------------------------------------
+
+from engine import _tensor_ops
+from engine.ops import linalg
+
+cdef object _python_matmul = _tensor_ops.TensorOps.__dict__["__matmul__"]
+
+
+def matmul(self, other):
+    """``Tensor.__matmul__`` (``_tensor_ops.py``): two 2-D NumPy tensors go to ``Mm`` here,
+    their dimensions read from the arrays' structs; anything else to the Python method."""
+    if _is_tensor(other):
+        a = _get(self, T_DATA)
+        b = _get(other, T_DATA)
+        if (type(a) is _ndarray and type(b) is _ndarray
+                and cnp.PyArray_NDIM(<cnp.ndarray> a) == 2
+                and cnp.PyArray_NDIM(<cnp.ndarray> b) == 2):
+            return _apply(linalg.Mm, (self, other))  # read at each call: engine.substitute
+    return _python_matmul(self, other)
+
+
 # -- the backward pass: engine_loop.run_backward's lean loop -----------------------------------
+
+
+cdef inline bint _owned(object g, set shared):
+    """``engine_loop._owned``: may this gradient become a leaf's ``.grad`` uncopied? For a
+    NumPy array, its base and writeable flag read from the array itself (``g.flags`` makes
+    an object per read)."""
+    if type(g) is not _ndarray:
+        return _python_owned(g, shared)
+    return (cnp.PyArray_BASE(<cnp.ndarray> g) is NULL
+            and cnp.PyArray_FLAGS(<cnp.ndarray> g) & cnp.NPY_ARRAY_WRITEABLE
+            and id(g) not in shared)
+
 
 from engine.autograd import engine_loop
 from engine.ops import dual
@@ -258,7 +339,19 @@ cdef object _ENGINE_ACCUMULATE_GRAD = engine_loop._ENGINE_ACCUMULATE_GRAD
 cdef object _grad_state = engine_loop._grad_state
 cdef object _run_state = engine_loop._run_state
 cdef object _one = engine_loop._one
-cdef object _owned = engine_loop._owned
+cdef object _python_owned = engine_loop._owned
+cdef dict _forward_classes = {}
+
+
+cdef inline object _forward_of(object node):
+    """The Function of a built-in's node, whose backward runs on raw arrays (``node.
+    _forward_cls`` when ``node._array_backward``), else None; both are class attributes, read
+    once per node class."""
+    cls = type(node)
+    found = _forward_classes.get(cls, _FREED)
+    if found is _FREED:
+        found = _forward_classes[cls] = node._forward_cls if node._array_backward else None
+    return found
 cdef object _validate = engine_loop._validate
 cdef object _call_node = engine_loop._call_node
 cdef object _track_sharing = engine_loop._track_sharing
@@ -384,12 +477,13 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                     leaf._grad = _make_tensor(g if _owned(g, shared) else g.copy(), False, None)
                 else:
                     stored = leaf._grad
-                    stored._data += grads[0]
+                    data = _get(stored, T_DATA)
+                    data += grads[0]  # in place: the same array, no attribute write
                     if not stored._inference:
                         _get(stored, T_VC)[0] += 1  # its _bump(), inline
                 continue
-            elif is_function and node._array_backward and len(grads) == 1:
-                result = node._forward_cls.backward(node, grads[0])
+            elif is_function and len(grads) == 1 and _forward_of(node) is not None:
+                result = _forward_of(node).backward(node, grads[0])
                 if type(result) is tuple:
                     out = _fit(node, list(result))
                     if len(out) == 2:
@@ -476,6 +570,18 @@ cdef object _sum_to(object g, tuple shape):
     return g
 
 
+cdef inline bint _has_shape(cnp.ndarray array, tuple shape):
+    """``array.shape == shape``, read from the array's struct (``.shape`` makes a tuple)."""
+    cdef int ndim = cnp.PyArray_NDIM(array)
+    if ndim != len(shape):
+        return False
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(array)
+    for i in range(ndim):
+        if dims[i] != <cnp.npy_intp> shape[i]:
+            return False
+    return True
+
+
 cdef list _fit(object node, list grads):
     """engine_loop._validate(node, grads, raw=True) in one pass: a gradient already of its
     input's shape and dtype (the usual case) is left as it is, one broadcast is summed back,
@@ -496,13 +602,14 @@ cdef list _fit(object node, list grads):
         if type(grad) is not _ndarray or (len(m) > 2 and m[2] is not None):
             return _validate(node, grads, True)
         shape = m[0]
-        if grad.shape != shape:
+        if not _has_shape(<cnp.ndarray> grad, shape):
             if not _expandable(shape, grad.shape):
                 return _validate(node, grads, True)  # raises PyTorch's error
             sum_to = dual.sum_to  # engine.substitute may swap it
             grad = _sum_to(grad, shape) if sum_to is _ENGINE_SUM_TO else sum_to(grad, shape)
-        if grad.dtype != m[1]:
-            grad = grad.astype(m[1])
+        dtype = m[1]
+        if <object> cnp.PyArray_DESCR(<cnp.ndarray> grad) is not dtype and grad.dtype != dtype:
+            grad = grad.astype(dtype)
         grads[i] = grad
     return grads
 

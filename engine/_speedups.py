@@ -118,6 +118,7 @@ def install_core() -> bool:
                                               doc=BackwardFunction.saved_tensors.__doc__)
     _tensor.Tensor._arith_ = _core.arith_
     _tensor.Tensor.fill_ = _core.fill_
+    _tensor.Tensor.__matmul__ = _core.matmul
     return True
 
 
