@@ -207,7 +207,7 @@ cdef object _saved(object item, object args, object result, object out):
     return _pack_one(item, args, result, out)
 
 
-cdef object _unrecorded(object cls, tuple args, Py_ssize_t n):
+cdef object _unrecorded(object cls, tuple args, Py_ssize_t n, bint is_view):
     """``apply``'s fast path without a graph, for one or two arguments."""
     try:
         if n == 2:
@@ -218,14 +218,14 @@ cdef object _unrecorded(object cls, tuple args, Py_ssize_t n):
         return _forward_failed(cls, args, [_raw(a) for a in args], exc)
     if type(out) is tuple:
         return tuple([_make_tensor(o, False, None) for o in out])
-    if cls._is_view:
+    if is_view:
         return _as_view(_make_tensor(out, False, None), args[0])
     return _make_tensor(out, False, None)
 
 
-cdef object _recorded(object cls, tuple args, Py_ssize_t n):
+cdef object _recorded(object cls, tuple args, Py_ssize_t n, tuple of_class):
     """``apply``'s recording path, for one or two arguments."""
-    node = _alloc(cls._backward_cls)
+    node = _alloc(of_class[1])
     _set(node, N_SAVED, None)
     _set(node, N_TO_SAVE, None)
     a = args[0]
@@ -253,7 +253,7 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n):
             return _forward_failed(cls, args, [ra], exc)
         _set(node, N_EDGES, (ea,))
         _set(node, N_META, _settled((ma,)))
-    if type(out) is tuple or cls._is_view:
+    if type(out) is tuple or of_class[2]:
         return _finish(cls, node, args, out, True)
     if type(out) is _ndarray and out.dtype.kind in "fc":
         result = _make_tensor(out, True, node)
@@ -281,15 +281,29 @@ def apply(cls, *args):
     return _apply(cls, args)
 
 
+cdef dict _classes = {}
+
+
+cdef tuple _class_of(object cls):
+    """``(cls._array_forward, cls._backward_cls, cls._is_view)``: constants that FunctionMeta
+    and the class body set when an op's class is made, read once per class (three lookups
+    through the class's bases otherwise, at every op)."""
+    found = _classes.get(cls)
+    if found is None:
+        found = _classes[cls] = (bool(cls._array_forward), cls._backward_cls, bool(cls._is_view))
+    return <tuple> found
+
+
 cdef object _apply(object cls, tuple args):
     cdef Py_ssize_t n = len(args)
-    if n > 2 or n == 0 or not cls._array_forward:
+    cdef tuple of_class = _class_of(cls)
+    if n > 2 or n == 0 or not of_class[0]:
         return _python_apply(cls, *args)
     if _state.enabled:
         for arg in args:
             if _is_tensor(arg) and _get(arg, T_REQUIRES_GRAD):
-                return _recorded(cls, args, n)
-    return _unrecorded(cls, args, n)
+                return _recorded(cls, args, n, of_class)
+    return _unrecorded(cls, args, n, of_class[2])
 
 
 # -- x @ w: Tensor.__matmul__'s usual case --------------------------------------------------
