@@ -195,3 +195,22 @@ def array_sum(a, axis=None, dtype=None, keepdims=False):
     if type(a) is _ndarray:
         return _add_reduce(a, axis, dtype, None, keepdims)
     return a.sum(axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+_constants = {}
+
+
+def constant(value, like):
+    """``value`` (a small literal: 0, 1, 2) as an operand next to ``like``: for a NumPy array,
+    a cached read-only 0-d array of its dtype, since NumPy converts a Python number operand at
+    every call (``x > 0`` costs 0.61 us on a small array, ``x > zero`` 0.28, and
+    ``maximum(x, 0)`` 0.99 against 0.33); for other arrays, the number itself."""
+    if type(like) is not _ndarray:
+        return value
+    key = (value, like.dtype)
+    found = _constants.get(key)
+    if found is None:
+        found = numpy.array(value, like.dtype)
+        found.flags.writeable = False
+        _constants[key] = found
+    return found

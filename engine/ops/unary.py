@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy
 
 from ..autograd.function import ArrayFunction
-from ..backend import array_module
+from ..backend import array_module, constant
 from ..dtypes import result_type
 from . import dual
 
@@ -191,14 +191,15 @@ class Relu(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        y = array_module(a).maximum(a, 0).astype(a.dtype, copy=False)
+        y = array_module(a).maximum(a, constant(0, a)).astype(a.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (y > 0)  # 1 where the output is positive, 0 elsewhere (0 at 0, as PyTorch)
+        # 1 where the output is positive, 0 elsewhere (0 at 0, as PyTorch)
+        return g * (y > constant(0, y))
 
 
 class Abs(_Unary):
@@ -383,8 +384,8 @@ class PowScalar(_Unary):
         c = ctx.exponent
         if c == 0:
             return g * 0, None
-        if c == 2:  # the usual square: x itself, not x ** 1 (a copy)
-            return g * (x * 2), None
+        if c == 2:  # the usual square: 2x as x + x (no Python number for NumPy to convert)
+            return g * (x + x), None
         return g * c * x ** (c - 1), None  # d/dx x^c = c x^(c-1)
 
 
