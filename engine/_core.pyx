@@ -103,8 +103,10 @@ cdef inline object _settled(object items):
     tuple cannot be part of a reference cycle. This is CPython's own rule for tuples, which
     it applies at the first collection that visits one; applied here at once, to the tuples
     a recorded op makes of plain data (its inputs' shapes and dtypes, a saved output's
-    entry). W4's forward keeps ~4,000 objects alive and every young collection visited
-    them all: these were a third of them (NOTES.md, "The collector")."""
+    entry, a one-input op's meta and saved tuples). W4's forward keeps ~4,000 objects alive
+    and every young collection visited them all: these were ~40% of them (NOTES.md, "The
+    collector"). Not applied to a two-input op's pairs: they nearly always hold a tensor or
+    a leaf's meta, and the failed test cost W2a ~3%."""
     if type(items) is not tuple:
         return items
     for item in <tuple> items:
@@ -242,7 +244,7 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n, tuple of_class):
         except (TypeError, ValueError) as exc:
             return _forward_failed(cls, args, [ra, rb], exc)
         _set(node, N_EDGES, (ea, eb))
-        _set(node, N_META, _settled((ma, mb)))
+        _set(node, N_META, (ma, mb))
     else:  # one argument: a tensor that requires grad
         ea, ma = _input(cls, a)
         _set(node, N_NEEDS, _ONE_NEEDS)
@@ -265,11 +267,12 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n, tuple of_class):
     to_save = _get(node, N_TO_SAVE)
     if to_save is not None:
         if len(to_save) == 2 and n == 2:
-            _set(node, N_SAVED, _settled((
+            _set(node, N_SAVED, (
                 _saved_operand(to_save[0], args[0], args, result, out),
-                _saved_operand(to_save[1], args[1], args, result, out))))
+                _saved_operand(to_save[1], args[1], args, result, out)))
         else:
-            _set(node, N_SAVED, _settled(tuple([_saved(item, args, result, out) for item in to_save])))
+            _set(node, N_SAVED, _settled(
+                tuple([_saved(item, args, result, out) for item in to_save])))
         _set(node, N_TO_SAVE, None)
     if _RARE[_ANOMALY] and _anomaly_state.enabled:
         node._traceback = _forward_traceback()
