@@ -8,7 +8,10 @@ speedups`` and installed over ``Function.apply`` when present; every other case 
 Function, three or more arguments, several outputs, views, errors) is handed back to the
 Python ``apply`` unchanged. It is loaded only while this file *and* the Python sources it
 copies are unchanged since the build (``engine._speedups``), and the whole engine suite runs
-on it (``make test``'s compiled run).
+on it (``make test``'s compiled run). It also holds the backward pass's lean loop
+(``engine_loop.run_backward``), ``saved_tensors``, in-place arithmetic without a graph and
+``Tensor.__matmul__``'s usual case, each with the same rule: the common case here, every
+other one in the Python code.
 
 Why it exists: in compiled Python a slot read or write is a generic attribute lookup (type
 dict, descriptor, call), ~25 ns, and recording an op makes ~40 of them. Here the tensor's and

@@ -9,7 +9,8 @@ edit ``_tensor.py`` and its stale compiled copy is ignored (with a warning) unti
 
 The build also makes the C core (``engine/_core.pyx``): C copies of the engine's most frequent
 paths (``Function.apply`` for one- and two-argument built-ins, the usual ``loss.backward()``,
-``saved_tensors``, in-place arithmetic and ``fill_`` without a graph), installed over their
+``saved_tensors``, in-place arithmetic and ``fill_`` without a graph, ``x @ w`` on 2-D
+tensors), installed over their
 Python originals by ``install_core`` and falling back to them for every other case. It is
 loaded only while it and every Python source it copies are unchanged.
 
@@ -102,9 +103,9 @@ def activate() -> None:
 
 def install_core() -> bool:
     """Put the C core (``engine/_core.pyx``) in place of ``Function.apply``, of the backward
-    pass that ``Tensor.backward`` runs, of ``ctx.saved_tensors`` and of the no-graph paths of
-    in-place arithmetic and ``fill_``, when it is built and fresh; called once the engine is
-    imported. True when installed."""
+    pass that ``Tensor.backward`` runs, of ``ctx.saved_tensors``, of the no-graph paths of
+    in-place arithmetic and ``fill_`` and of ``Tensor.__matmul__``, when it is built and fresh;
+    called once the engine is imported. True when installed."""
     if "engine._core" not in _state["active"]:
         return False
     from . import _core, _tensor

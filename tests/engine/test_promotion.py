@@ -179,3 +179,17 @@ def test_gradient_keeps_each_leaf_dtype():
     (a * b).sum().backward()
     assert a.grad.dtype == engine.float32 and b.grad.dtype == engine.float64
     assert a.grad.tolist() == [3.0, 4.0] and b.grad.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int64", "bool"])
+def test_backend_constant_is_a_read_only_0d_array_of_the_arrays_dtype(dtype):
+    import numpy as np
+
+    from engine.backend import constant
+
+    a = np.ones(3, dtype)
+    zero = constant(0, a)
+    assert zero.shape == () and zero.dtype == a.dtype and not zero.flags.writeable
+    assert constant(0, a) is zero  # made once per value and dtype
+    assert (np.maximum(a, zero)).dtype == a.dtype
+    assert constant(0, [1.0]) == 0 and type(constant(0, [1.0])) is int  # not NumPy: the number

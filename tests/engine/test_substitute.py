@@ -141,3 +141,32 @@ def test_student_sum_to_undoes_every_broadcast_inside_the_block_only():
     assert shapes == [((2, 3), (3,))]
     assert b.grad.tolist() == [5.0, 7.0, 9.0] and a.grad.tolist() == [[10.0, 20.0, 30.0]] * 2
     assert dual.sum_to is not my_sum_to
+
+
+class CountingMm(ArrayFunction):
+    """A student's matrix product: ``x @ w`` on two matrices must reach it (the compiled
+    engine sends that case to ``Mm`` from C, reading the op at each call)."""
+
+    calls = 0
+
+    @staticmethod
+    def forward(ctx, a, b):
+        CountingMm.calls += 1
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        return grad_output @ b.T, a.T @ grad_output
+
+
+def test_student_mm_is_what_the_at_operator_records():
+    x = engine.tensor([[1.0, 2.0]], requires_grad=True)
+    w = engine.tensor([[3.0], [4.0]], requires_grad=True)
+    with engine.substitute(Mm=CountingMm):
+        y = x @ w
+    assert type(y.grad_fn).__name__ == "CountingMmBackward" and CountingMm.calls == 1
+    y.sum().backward()
+    assert x.grad.tolist() == [[3.0, 4.0]] and w.grad.tolist() == [[1.0], [2.0]]
+    assert type((x @ w).grad_fn).__name__ == "MmBackward0"
