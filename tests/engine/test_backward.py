@@ -270,3 +270,22 @@ def test_calling_a_node_directly_computes_silently(grad_mode):
             got = y.grad_fn(engine.ones(3))
     got = got[0] if isinstance(got, tuple) else got
     assert np.asarray(got.tolist()).tolist() == [float("inf"), 1.0, 0.25]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("depth", [1, 5, 6, 7, 40])  # 8, 28, 33, 38, 203 nodes
+def test_shared_subgraphs_of_every_size_run_in_a_valid_order(depth, torch):
+    """Each step uses the previous result twice and a leaf it shares with every step, so the
+    graph is full of diamonds; its size crosses the compiled core's small-graph limit (32
+    nodes, a linear scan and an insertion sort up to it, a set and qsort above)."""
+    grads = []
+    for lib in (engine, torch):
+        x = lib.tensor([0.5, -0.25], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([0.3, 0.2], dtype=lib.float64, requires_grad=True)
+        y = x
+        for _ in range(depth):
+            y = (y * w + y.tanh() * 0.5).sin()
+        y.sum().backward()
+        grads.append((x.grad.tolist(), w.grad.tolist()))
+    assert_close(np.array(grads[0][0]), np.array(grads[1][0]), rtol=1e-12, atol=1e-14)
+    assert_close(np.array(grads[0][1]), np.array(grads[1][1]), rtol=1e-12, atol=1e-14)
