@@ -128,6 +128,7 @@ cdef object _python_apply = function.Function.__dict__["apply"].__func__
 cdef object _state = grad_mode._state
 cdef list _RARE = grad_mode.RARE
 cdef Py_ssize_t _INFERENCE = grad_mode.INFERENCE, _ANOMALY = grad_mode.ANOMALY
+cdef list _INFERENCE_EVER = grad_mode.INFERENCE_EVER  # [True] once inference mode was on
 cdef object _anomaly_state = anomaly_mode._state
 cdef object _forward_traceback = anomaly_mode.forward_traceback
 cdef object _NULL_CTX = function._NULL_CTX
@@ -198,7 +199,7 @@ cdef tuple _input(object cls, object arg):
 cdef object _saved_operand(object item, object arg, object args, object result, object out):
     """``apply``'s inline packing of a binary op's saved operand."""
     if (_is_tensor(arg) and item is _get(arg, T_DATA) and item is not out
-            and not arg._inference):
+            and not (_INFERENCE_EVER[0] and arg._inference)):
         return (1, arg, _get(arg, T_VC)[0])
     return _saved(item, args, result, out)
 
@@ -206,7 +207,8 @@ cdef object _saved_operand(object item, object arg, object args, object result, 
 cdef object _saved(object item, object args, object result, object out):
     """``function._pack_one``, the op's own output inline (what ``tanh``, ``exp``, ``relu``
     save): its array, version counter and output number, nothing that can hold a cycle."""
-    if item is not None and (item is out or item is _get(result, T_DATA)) and not result._inference:
+    if (item is not None and (item is out or item is _get(result, T_DATA))
+            and not (_INFERENCE_EVER[0] and result._inference)):
         vc = _get(result, T_VC)
         return _settled((2, _settled((_get(result, T_DATA), vc, 0)), vc[0]))
     return _pack_one(item, args, result, out)
@@ -555,7 +557,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                     stored = leaf._grad
                     data = _get(stored, T_DATA)
                     data += grads[0]  # in place: the same array, no attribute write
-                    if not stored._inference:
+                    if not (_INFERENCE_EVER[0] and stored._inference):
                         _get(stored, T_VC)[0] += 1  # its _bump(), inline
                 continue
             elif is_function and len(grads) == 1 and _forward_of(node) is not None:
@@ -736,7 +738,7 @@ cdef object _python_fill = Tensor.__dict__["fill_"]
 cdef inline bint _plain_inplace(object self, bint other_requires_grad):
     """Nothing is recorded and _check_inplace has nothing to check: not an inference tensor,
     and, in grad mode, no operand that requires grad and no view (whose base is checked)."""
-    if self._inference:
+    if _INFERENCE_EVER[0] and self._inference:
         return False
     if not _state.enabled:
         return True

@@ -16,6 +16,9 @@ import threading
 INFERENCE, ANOMALY = 0, 1
 RARE = [0, 0]
 _rare_lock = threading.Lock()
+# Whether inference mode was ever on in this process: only then can an inference tensor
+# exist, so until then the compiled core does not read each operand's ``_inference``.
+INFERENCE_EVER = [False]
 
 
 def count_rare(which, was, now):
@@ -36,6 +39,8 @@ class _State(threading.local):
 
     @inference.setter
     def inference(self, value):
+        if value:
+            INFERENCE_EVER[0] = True
         count_rare(INFERENCE, self._inference, bool(value))
         self._inference = bool(value)
 
