@@ -170,30 +170,44 @@ cdef inline object _raw(object arg):
     return _get(arg, T_DATA) if _is_tensor(arg) else arg
 
 
-cdef inline tuple _shape_dtype(object data):
-    """``(data.shape, data.dtype)``, read from a NumPy array's struct (two attribute lookups
-    and a descriptor call each otherwise); the shape tuple holds ints only (see _settled)."""
-    cdef cnp.ndarray array
+cdef inline object _shape(object data):
+    """``data.shape``, made from a NumPy array's struct (an attribute lookup and a descriptor
+    call otherwise), off the collector's lists (ints only, see _settled)."""
     if type(data) is _ndarray:
-        array = <cnp.ndarray> data
-        shape = cnp.PyArray_IntTupleFromIntp(cnp.PyArray_NDIM(array), cnp.PyArray_DIMS(array))
-        return _settled(shape), <object> cnp.PyArray_DESCR(array)
-    return _settled(data.shape), data.dtype
+        return _settled(cnp.PyArray_IntTupleFromIntp(cnp.PyArray_NDIM(<cnp.ndarray> data),
+                                                     cnp.PyArray_DIMS(<cnp.ndarray> data)))
+    return _settled(data.shape)
 
 
-cdef tuple _input(object cls, object arg):
-    """An argument's edge and input meta (``apply``'s binary pass, for one operand)."""
+cdef inline object _dtype(object data):
+    if type(data) is _ndarray:
+        return <object> cnp.PyArray_DESCR(<cnp.ndarray> data)
+    return data.dtype
+
+
+cdef inline object _edge(object cls, object arg):
+    """An argument's edge (``apply``'s pass over its arguments, for one operand). Made before
+    the node takes its place in the sequence: a leaf's first use makes its AccumulateGrad."""
     if not _is_tensor(arg):
-        return _edge_of_number(cls, arg), None
+        return _edge_of_number(cls, arg)
     if not _get(arg, T_REQUIRES_GRAD):
-        return _NO_EDGE, None
-    data = _get(arg, T_DATA)
+        return _NO_EDGE
     grad_fn = _get(arg, T_GRAD_FN)
     if grad_fn is not None:
-        return (grad_fn, _get(arg, T_OUTPUT_NR)), _settled(_shape_dtype(data))
+        return (grad_fn, _get(arg, T_OUTPUT_NR))
     acc = arg._acc  # a leaf: the node holds it (see function._leaf_input)
-    shape, dtype = _shape_dtype(data)
-    return ((acc if acc is not None else _accumulator_of(arg), 0), (shape, dtype, None, arg))
+    return (acc if acc is not None else _accumulator_of(arg), 0)
+
+
+cdef inline object _meta(object arg):
+    """An argument's input meta: None for one that needs no gradient, ``(shape, dtype)``, and
+    for a leaf ``(shape, dtype, None, leaf)`` (the node keeps its leaves alive, as PyTorch's)."""
+    if not _is_tensor(arg) or not _get(arg, T_REQUIRES_GRAD):
+        return None
+    data = _get(arg, T_DATA)
+    if _get(arg, T_GRAD_FN) is not None:
+        return _settled((_shape(data), _dtype(data)))
+    return (_shape(data), _dtype(data), None, arg)
 
 
 cdef object _saved_operand(object item, object arg, object args, object result, object out):
@@ -240,8 +254,10 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n, tuple of_class):
     if n == 2:
         b = args[1]
         rb = _get(b, T_DATA) if _is_tensor(b) else b
-        ea, ma = _input(cls, a)
-        eb, mb = _input(cls, b)
+        ea = _edge(cls, a)
+        eb = _edge(cls, b)
+        ma = _meta(a)
+        mb = _meta(b)
         _set(node, N_NEEDS, _PAIR_NEEDS[ma is not None][mb is not None])
         _set(node, N_SEQ, next(_sequence))  # after any AccumulateGrad its edges made
         try:
@@ -251,7 +267,8 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n, tuple of_class):
         _set(node, N_EDGES, (ea, eb))
         _set(node, N_META, (ma, mb))
     else:  # one argument: a tensor that requires grad
-        ea, ma = _input(cls, a)
+        ea = _edge(cls, a)
+        ma = _meta(a)
         _set(node, N_NEEDS, _ONE_NEEDS)
         _set(node, N_SEQ, next(_sequence))
         try:
