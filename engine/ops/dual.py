@@ -55,6 +55,8 @@ def times_one_minus(g, a, b=None):
         return g * (1 - a) if b is None else g * (1 - a * b)
     xp = array_module(a)
     out = g * a
+    if not isinstance(out, xp.ndarray):  # 0-d: NumPy returns a scalar, which cannot be written
+        return g * (1 - a) if b is None else g * (1 - a * b)
     if b is not None:
         xp.multiply(out, b, out)
     return xp.subtract(g, out, out)
