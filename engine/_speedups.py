@@ -14,7 +14,7 @@ tensors), installed over their
 Python originals by ``install_core`` and falling back to them for every other case. It is
 loaded only while it and every Python source it copies are unchanged.
 
-Measured on the benchmarks (tests/benchmarks/NOTES.md): small graphs run ~1.7x faster.
+Measured on the benchmarks (tests/benchmarks/NOTES.md): small graphs run ~1.8x faster.
 """
 
 from __future__ import annotations
