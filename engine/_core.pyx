@@ -307,6 +307,7 @@ def apply(cls, *args):
 
 
 cdef dict _classes = {}
+cdef Py_ssize_t _CLASS_CACHE = 4096  # entries kept per class cache before it starts again
 
 
 cdef tuple _class_of(object cls):
@@ -315,6 +316,8 @@ cdef tuple _class_of(object cls):
     through the class's bases otherwise, at every op)."""
     found = _classes.get(cls)
     if found is None:
+        if len(_classes) > _CLASS_CACHE:  # classes made over and over (a re-run cell)
+            _classes.clear()
         found = _classes[cls] = (bool(cls._array_forward), cls._backward_cls, bool(cls._is_view))
     return <tuple> found
 
@@ -389,6 +392,8 @@ cdef inline object _forward_of(object node):
     cls = type(node)
     found = _forward_classes.get(cls, _FREED)
     if found is _FREED:
+        if len(_forward_classes) > _CLASS_CACHE:  # classes made over and over (a re-run cell)
+            _forward_classes.clear()
         found = _forward_classes[cls] = node._forward_cls if node._array_backward else None
     return found
 cdef object _validate = engine_loop._validate
@@ -665,10 +670,12 @@ cdef object _sum_to(object g, tuple shape):
     return g
 
 
-cdef inline bint _has_shape(cnp.ndarray array, tuple shape):
+cdef inline bint _has_shape(cnp.ndarray array, object shape):
     """``array.shape == shape``, read from the array's struct (``.shape`` makes a tuple)."""
+    if type(shape) is not tuple:
+        return (<object> array).shape == shape
     cdef int ndim = cnp.PyArray_NDIM(array)
-    if ndim != len(shape):
+    if ndim != len(<tuple> shape):
         return False
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(array)
     for i in range(ndim):
