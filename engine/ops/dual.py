@@ -9,7 +9,7 @@ higher-order derivatives. Each helper dispatches on its argument's type.
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ..backend import array_module, array_sum, numpy_module
+from ..backend import array_module, array_sum, constant, numpy_module
 
 
 def _unary(method):
@@ -44,6 +44,16 @@ def expand(g, shape):
             return out
         return xp.full(shape, g, dtype=g.dtype)
     return xp.broadcast_to(g, shape)
+
+
+def positive(y):
+    """1 where ``y > 0``, else 0, for a ``y`` that is never negative (relu's output). On
+    tensors it is ``y.sign()`` (sign(nan) is 0 here), so the gradient made from it stays
+    connected to ``y`` with a zero derivative, as PyTorch's ``threshold_backward``: a second
+    derivative through relu is 0, not an error. On arrays, a comparison with a 0-d zero."""
+    if isinstance(y, Tensor):
+        return y.sign()
+    return y > constant(0, y)
 
 
 def times_one_minus(g, a, b=None):

@@ -198,8 +198,7 @@ class Relu(_Unary):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        # 1 where the output is positive, 0 elsewhere (0 at 0, as PyTorch)
-        return g * (y > constant(0, y))
+        return g * dual.positive(y)  # 1 where the output is positive, 0 elsewhere (0 at 0)
 
 
 class Abs(_Unary):
@@ -224,7 +223,8 @@ class Sign(_Unary):
         xp = array_module(a)
         y = xp.sign(a)
         if y.dtype.kind == "f":  # PyTorch: sign(nan) is 0 (NumPy's is nan)
-            y = xp.nan_to_num(y, copy=False, nan=0.0)
+            # asarray: NumPy gives a 0-d result as a scalar, which cannot be changed in place
+            y = xp.nan_to_num(xp.asarray(y), copy=False, nan=0.0)
         return y
 
     @staticmethod

@@ -292,6 +292,7 @@ def test_shared_subgraphs_of_every_size_run_in_a_valid_order(depth, torch):
 
 
 _ZERO_D_OPS = {
+    "sign": lambda t: t.sign() * t,
     "tanh": lambda t: t.tanh(),
     "sigmoid": lambda t: t.sigmoid(),
     "relu": lambda t: t.relu(),
@@ -311,11 +312,21 @@ def test_zero_d_tensors_backward_and_double_backward(op, dtype, torch):
         x = lib.tensor(0.3, dtype=getattr(lib, dtype), requires_grad=True)
         y = _ZERO_D_OPS[op](x)
         (g,) = lib.autograd.grad(y, x, create_graph=True)
-        # relu's gradient does not require grad here (PyTorch's is 0 with a graph): a known
-        # gap of the engine's double backward, not of 0-d tensors
-        if op != "relu":
-            out.append(lib.autograd.grad(g, x)[0].item())
+        out.append(lib.autograd.grad(g, x)[0].item())
         y = _ZERO_D_OPS[op](x)
         y.backward()
         out.extend([g.item(), x.grad.item()])
     assert_close(np.array(got), np.array(want), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.oracle
+def test_second_derivative_through_relu_is_zero_as_torch(torch):
+    """relu's gradient stays connected to its output with a zero derivative (PyTorch's
+    threshold_backward): a second derivative through it is 0, not an error."""
+    got = []
+    for lib in (engine, torch):
+        x = lib.tensor([-1.0, 0.0, 2.0, 3.0], requires_grad=True)
+        (g,) = lib.autograd.grad(x.relu().sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        got.append((g.tolist(), gg.tolist(), g.requires_grad))
+    assert got[0] == got[1]
