@@ -310,15 +310,24 @@ cdef dict _classes = {}
 cdef Py_ssize_t _CLASS_CACHE = 4096  # entries kept per class cache before it starts again
 
 
+cdef object _remember(dict cache, object cls, object value):
+    """``cache[cls] = value``, a cache of per-class constants; emptied first past
+    _CLASS_CACHE entries (a notebook cell that defines a class, re-run, makes a new class each
+    time, and the cache would keep every one alive)."""
+    if len(cache) > _CLASS_CACHE:
+        cache.clear()
+    cache[cls] = value
+    return value
+
+
 cdef tuple _class_of(object cls):
     """``(cls._array_forward, cls._backward_cls, cls._is_view)``: constants that FunctionMeta
     and the class body set when an op's class is made, read once per class (three lookups
     through the class's bases otherwise, at every op)."""
     found = _classes.get(cls)
     if found is None:
-        if len(_classes) > _CLASS_CACHE:  # classes made over and over (a re-run cell)
-            _classes.clear()
-        found = _classes[cls] = (bool(cls._array_forward), cls._backward_cls, bool(cls._is_view))
+        found = _remember(_classes, cls, (bool(cls._array_forward), cls._backward_cls,
+                                          bool(cls._is_view)))
     return <tuple> found
 
 
@@ -392,9 +401,8 @@ cdef inline object _forward_of(object node):
     cls = type(node)
     found = _forward_classes.get(cls, _FREED)
     if found is _FREED:
-        if len(_forward_classes) > _CLASS_CACHE:  # classes made over and over (a re-run cell)
-            _forward_classes.clear()
-        found = _forward_classes[cls] = node._forward_cls if node._array_backward else None
+        found = _remember(_forward_classes, cls,
+                          node._forward_cls if node._array_backward else None)
     return found
 cdef object _validate = engine_loop._validate
 cdef object _call_node = engine_loop._call_node

@@ -61,15 +61,14 @@ def times_one_minus(g, a, b=None):
     On arrays it is ``g - g a b``, made in one fresh array: a Python ``1`` costs NumPy a
     scalar conversion per call (~0.3 us, as much as the rest on a layer's array), and the
     temporaries of ``1 - a * b`` two allocations more (NOTES.md)."""
-    if isinstance(g, Tensor) or isinstance(a, Tensor) or isinstance(b, Tensor):
-        return g * (1 - a) if b is None else g * (1 - a * b)
-    xp = array_module(a)
-    out = g * a
-    if not isinstance(out, xp.ndarray):  # 0-d: NumPy returns a scalar, which cannot be written
-        return g * (1 - a) if b is None else g * (1 - a * b)
-    if b is not None:
-        xp.multiply(out, b, out)
-    return xp.subtract(g, out, out)
+    if not (isinstance(g, Tensor) or isinstance(a, Tensor) or isinstance(b, Tensor)):
+        xp = array_module(a)
+        out = g * a
+        if isinstance(out, xp.ndarray):  # 0-d: NumPy returns a scalar, which cannot be written
+            if b is not None:
+                xp.multiply(out, b, out)
+            return xp.subtract(g, out, out)
+    return g * (1 - a) if b is None else g * (1 - a * b)  # tensors (recorded), 0-d arrays
 
 
 def sum_to(g, shape):
