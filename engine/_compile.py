@@ -36,7 +36,8 @@ MODULES = [
 # as it or any source it copies changes.
 CORE = "_core.pyx"
 CORE_MIRRORS = ["engine/autograd/function.py", "engine/autograd/engine_loop.py",
-                "engine/_tensor.py", "engine/autograd/graph.py", "engine/_tensor_ops.py"]
+                "engine/_tensor.py", "engine/autograd/graph.py", "engine/_tensor_ops.py",
+                "engine/autograd/grad_mode.py"]
 
 
 def _module_name(rel: str) -> str:

@@ -127,6 +127,8 @@ cdef inline bint _is_tensor(object obj):
 cdef object _python_apply = function.Function.__dict__["apply"].__func__
 cdef object _state = grad_mode._state
 cdef list _RARE = grad_mode.RARE
+cdef object _mark_off = grad_mode._mark_off, _unmark_off = grad_mode._unmark_off
+cdef object _OFF = grad_mode.OFF  # a token per thread with recording off (a deque, grad_mode.OFF)
 cdef Py_ssize_t _INFERENCE = grad_mode.INFERENCE, _ANOMALY = grad_mode.ANOMALY
 cdef list _INFERENCE_EVER = grad_mode.INFERENCE_EVER  # [True] once inference mode was on
 cdef object _anomaly_state = anomaly_mode._state
@@ -336,7 +338,7 @@ cdef object _apply(object cls, tuple args):
     cdef tuple of_class = _class_of(cls)
     if n > 2 or n == 0 or not of_class[0]:
         return _python_apply(cls, *args)
-    if _state.enabled:
+    if not _OFF or _state.enabled:  # the thread-local read only when some thread is off
         for arg in args:
             if _is_tensor(arg) and _get(arg, T_REQUIRES_GRAD):
                 return _recorded(cls, args, n, of_class)
@@ -365,6 +367,17 @@ def matmul(self, other):
 
 
 # -- the backward pass: engine_loop.run_backward's lean loop -----------------------------------
+
+
+cdef inline int _switch(bint enabled) except -1:
+    """``grad_mode.switch(enabled)`` inline."""
+    if _grad_state.enabled != enabled:
+        if enabled:
+            _unmark_off()
+        else:
+            _mark_off(None)
+        _grad_state.enabled = enabled
+    return 0
 
 
 cdef inline bint _owned(object g, set shared):
@@ -558,7 +571,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     buf[nr] = grad
     buffers[start] = buf
     prev_enabled, prev_accumulate = _grad_state.enabled, _run_state.accumulate
-    _grad_state.enabled = False
+    _switch(False)
     _run_state.accumulate = True
     # dual.quiet(), without its object: NumPy's error state set to "ignore" for the pass.
     token = _set_quiet(_IGNORE) if _set_quiet is not None else None
@@ -590,8 +603,9 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                     if not (_INFERENCE_EVER[0] and stored._inference):
                         _get(stored, T_VC)[0] += 1  # its _bump(), inline
                 continue
-            elif is_function and len(grads) == 1 and _forward_of(node) is not None:
-                result = _forward_of(node).backward(node, grads[0])
+            elif (is_function and len(grads) == 1
+                  and (forward_cls := _forward_of(node)) is not None):
+                result = forward_cls.backward(node, grads[0])
                 if type(result) is tuple:
                     out = _fit(node, list(result))
                     if len(out) == 2:
@@ -608,7 +622,10 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 _release(node, is_function)
             if out is None:
                 continue
-            for edge, grad in zip(_get(node, N_EDGES), out):
+            edges = <tuple> _get(node, N_EDGES)
+            for i in range(min(len(edges), len(out))):  # zip's pairs, without a zip object
+                grad = out[i]
+                edge = edges[i]
                 if grad is None or edge is None:
                     continue
                 child = (<tuple> edge)[0]
@@ -626,7 +643,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
             _reset_quiet(token)
         else:
             quiet.__exit__(None, None, None)
-        _grad_state.enabled = prev_enabled
+        _switch(prev_enabled)
         _run_state.accumulate = prev_accumulate
     return None
 
@@ -738,7 +755,7 @@ def saved_tensors(node):
         raise RuntimeError(_ALREADY_FREED)
     if saved is None:
         return ()
-    if not (node._array_backward and not _state.enabled):
+    if not (node._array_backward and _OFF and not _state.enabled):
         return tuple([_unpack(node, entry, False) for entry in saved])
     out = []
     for entry in saved:
@@ -772,7 +789,7 @@ cdef inline bint _plain_inplace(object self, bint other_requires_grad):
     and, in grad mode, no operand that requires grad and no view (whose base is checked)."""
     if _INFERENCE_EVER[0] and self._inference:
         return False
-    if not _state.enabled:
+    if _OFF and not _state.enabled:
         return True
     return not (_get(self, T_REQUIRES_GRAD) or other_requires_grad) and self._base is None
 

@@ -484,7 +484,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
         buf[nr] = grad if buf[nr] is None else buf[nr] + grad
 
     prev_enabled, prev_accumulate = _grad_state.enabled, _run_state.accumulate
-    _grad_state.enabled = create_graph
+    grad_mode.switch(create_graph)
     _run_state.accumulate = accumulate
     anomaly = anomaly_mode._state.enabled
     general = inputs is not None or anomaly or not raw
@@ -554,7 +554,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 buf[nr] = grad if buf[nr] is None else buf[nr] + grad  # a new array
     finally:
         quiet.__exit__(None, None, None)
-        _grad_state.enabled = prev_enabled
+        grad_mode.switch(prev_enabled)
         _run_state.accumulate = prev_accumulate
 
     if inputs is not None and not accumulate:

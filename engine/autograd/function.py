@@ -34,6 +34,7 @@ from . import anomaly_mode, grad_mode
 from .graph import NO_EDGE, Node, _sequence, accumulator_of
 
 _state = grad_mode._state
+_OFF = grad_mode.OFF
 _RARE, _ANOMALY = grad_mode.RARE, grad_mode.ANOMALY  # threads with anomaly detection on
 _new = object.__new__
 
@@ -134,7 +135,7 @@ class BackwardFunction(Node):
         if saved is None:
             return ()
         # A built-in's backward runs on raw arrays unless the backward pass is recorded.
-        if self._array_backward and not _state.enabled:
+        if self._array_backward and _OFF and not _state.enabled:
             out = []
             for entry in saved:
                 kind, obj = entry[0], entry[1]
@@ -288,7 +289,7 @@ class Function(metaclass=FunctionMeta):
     @classmethod
     def apply(cls, *args):
         record = False
-        if _state.enabled:
+        if not _OFF or _state.enabled:  # see grad_mode.OFF
             for arg in args:
                 if isinstance(arg, Tensor) and arg._requires_grad:
                     record = True

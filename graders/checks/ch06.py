@@ -331,7 +331,7 @@ def _restoring(judge):
         try:
             return judge(student)
         finally:
-            grad_mode._state.enabled = True
+            grad_mode.switch(True)
     return run_case
 
 
@@ -355,13 +355,13 @@ def no_grad(student_cls) -> None:
               for what, inputs, judge in _NG_TRIALS]
     before = grad_mode._state.enabled
     try:
-        grad_mode._state.enabled = True
+        grad_mode.switch(True)
         with _engine_modes_off():
             run("no_grad", student_cls, trials, expected_kind=_ng_problem,
                 missing_hint="define `class no_grad:` with __enter__, __exit__ and __call__, "
                              "run that cell, then this one.")
     finally:
-        grad_mode._state.enabled = before
+        grad_mode.switch(before)
 
 
 # --- detach -----------------------------------------------------------------------------------

@@ -55,12 +55,12 @@ def _restored(fn):
     from engine.autograd import grad_mode
 
     def run():
-        grad_mode._state.enabled = True
+        grad_mode.switch(True)
         try:
             with _engine_modes_off():
                 return fn()
         finally:
-            grad_mode._state.enabled = True
+            grad_mode.switch(True)
     return run
 
 

@@ -196,6 +196,93 @@ def test_no_grad_in_a_thread_does_not_leak_into_this_one():
     _in_a_thread_holding(engine.no_grad(), check)
 
 
+def test_this_threads_no_grad_holds_while_another_thread_is_in_no_grad():
+    """With some thread's recording off (grad_mode.OFF not empty) the ops read this thread's
+    own mode: off here means off, on here means on, both for ops and in-place checks."""
+    from engine.autograd.grad_mode import OFF
+
+    def check():
+        assert len(OFF) == 1
+        leaf = _x()
+        with engine.no_grad():
+            assert not engine.is_grad_enabled() and not (leaf * 2).requires_grad
+            leaf.mul_(1.0)  # a leaf that requires grad may change in place under no_grad
+        assert len(OFF) == 1
+        assert (leaf * 2).requires_grad
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            leaf.mul_(1.0)
+
+    _in_a_thread_holding(engine.no_grad(), check)
+    assert not OFF
+
+
+def test_the_off_count_follows_nesting_calls_backward_and_errors():
+    """grad_mode.OFF holds one token per thread with recording off; when it is empty the ops
+    skip the thread-local read, so every switch must keep it exact."""
+    from engine.autograd.grad_mode import OFF
+
+    with engine.no_grad():
+        assert len(OFF) == 1
+        with engine.enable_grad():
+            assert not OFF
+            with engine.set_grad_enabled(False):
+                assert len(OFF) == 1
+            assert not OFF
+        with engine.no_grad():
+            assert len(OFF) == 1
+    assert not OFF
+    engine.set_grad_enabled(False)
+    assert len(OFF) == 1 and not engine.is_grad_enabled()
+    engine.set_grad_enabled(False)
+    assert len(OFF) == 1
+    engine.set_grad_enabled(True)
+    assert not OFF and engine.is_grad_enabled()
+    with engine.inference_mode():
+        assert len(OFF) == 1
+    assert not OFF
+    with pytest.raises(ValueError):
+        with engine.no_grad():
+            raise ValueError
+    assert not OFF
+
+    x = _x()
+    (x * x).sum().backward()  # recording is off during the pass, back on after it
+    assert not OFF and engine.is_grad_enabled()
+    y = (x * x).sum()
+    y.backward(retain_graph=True, create_graph=True)
+    assert not OFF
+    with engine.no_grad():
+        y.backward(retain_graph=True)
+        assert len(OFF) == 1 and not engine.is_grad_enabled()
+    assert not OFF
+
+    class Fails(engine.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            raise ArithmeticError("from backward")
+
+    with pytest.raises(ArithmeticError, match="from backward"):
+        Fails.apply(x).sum().backward()
+    assert not OFF and engine.is_grad_enabled()
+
+
+def test_a_thread_that_ends_with_recording_off_leaves_this_one_recording():
+    from engine.autograd.grad_mode import OFF
+
+    t = threading.Thread(target=engine.set_grad_enabled, args=(False,))
+    t.start()
+    t.join()
+    try:
+        assert len(OFF) == 1  # its token stays: reads go to the thread-local mode, still right
+        assert engine.is_grad_enabled() and (_x() * 2).requires_grad
+    finally:
+        OFF.clear()
+
+
 def test_inference_mode_in_a_thread_does_not_leak_into_this_one():
     """Ops skip the thread-local read while no thread is in inference mode (a shared count,
     grad_mode.RARE); with another thread inside it, this one's tensors stay normal."""
