@@ -604,11 +604,14 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     # Arrays a caller handed in may be held elsewhere: never make them a .grad uncopied.
     cdef set shared = {id(grad)}
     cdef list order = _topological_order(start)
+    # A node's gradients so far: the array itself while only its output 0 has one (a list
+    # per node cost ~400 instructions to make and free), a list once another output has.
     cdef dict buffers = {}
-    outputs_meta = start._outputs_meta
-    buf = [None] * (1 if outputs_meta is None else len(outputs_meta))
-    buf[nr] = grad
-    buffers[start] = buf
+    if nr == 0:
+        buffers[start] = grad
+    else:
+        buffers[start] = [None] * len(start._outputs_meta)
+        buffers[start][nr] = grad
     prev_enabled, prev_accumulate = _grad_state.enabled, _run_state.accumulate
     _switch(False)
     _run_state.accumulate = True
@@ -624,27 +627,32 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 if not retain:
                     _release(node, is_function)
                 continue
+            if type(grads) is list:
+                g0, single = grads[0], len(grads) == 1
+            else:  # only output 0 has a gradient
+                g0 = grads
+                single = type(node) is _AccumulateGrad or node._outputs_meta is None
+                if not single:
+                    grads = [g0] + [None] * (len(node._outputs_meta) - 1)
             if node._hooked:
-                out = _call_node(node, grads, True, shared)
+                out = _call_node(node, grads if type(grads) is list else [g0], True, shared)
             elif type(node) is _AccumulateGrad:
                 leaf = _get(node, A_VARIABLE_REF)()
                 if leaf is None:  # see engine_loop._call_node
                     continue
                 if leaf._hooks or engine_loop.accumulate_grad is not _ENGINE_ACCUMULATE_GRAD:
-                    _accumulate_into_leaf(leaf, grads[0], True, shared)
+                    _accumulate_into_leaf(leaf, g0, True, shared)
                 elif leaf._grad is None:
-                    g = grads[0]
-                    leaf._grad = _make_tensor(g if _owned(g, shared) else g.copy(), False, None)
+                    leaf._grad = _make_tensor(g0 if _owned(g0, shared) else g0.copy(), False, None)
                 else:
                     stored = leaf._grad
                     data = _get(stored, T_DATA)
-                    data += grads[0]  # in place: the same array, no attribute write
+                    data += g0  # in place: the same array, no attribute write
                     if not (_INFERENCE_EVER[0] and stored._inference):
                         _get(stored, T_VC)[0] += 1  # its _bump(), inline
                 continue
-            elif (is_function and len(grads) == 1
-                  and (forward_cls := _forward_of(node)) is not None):
-                result = forward_cls.backward(node, grads[0])
+            elif is_function and single and (forward_cls := _forward_of(node)) is not None:
+                result = forward_cls.backward(node, g0)
                 if type(result) is tuple:
                     out = _fit(node, list(result))
                     if len(out) == 2:
@@ -656,7 +664,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 else:
                     out = _fit(node, [result])
             else:
-                out = _call_node(node, grads, True, shared)
+                out = _call_node(node, grads if type(grads) is list else [g0], True, shared)
             if not retain:
                 _release(node, is_function)
             if out is None:
@@ -670,13 +678,16 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 child = (<tuple> edge)[0]
                 if child is None:
                     continue
-                buf = buffers.get(child)
-                if buf is None:
-                    outputs_meta = child._outputs_meta
-                    buf = buffers[child] = [None] * (
-                        1 if outputs_meta is None else len(outputs_meta))
                 nr = (<tuple> edge)[1]
-                buf[nr] = grad if buf[nr] is None else buf[nr] + grad  # a new array
+                buf = buffers.get(child)
+                if nr == 0 and type(buf) is not list:
+                    buffers[child] = grad if buf is None else buf + grad  # a new array
+                    continue
+                if type(buf) is not list:
+                    first = buf
+                    buf = buffers[child] = [None] * len(child._outputs_meta)
+                    buf[0] = first
+                buf[nr] = grad if buf[nr] is None else buf[nr] + grad
     finally:
         if token is not None:
             _reset_quiet(token)

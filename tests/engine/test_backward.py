@@ -363,3 +363,37 @@ def test_a_random_graph_with_shared_nodes_gets_torchs_gradients(torch, size):
 
     for ours, theirs in zip(grads(engine), grads(torch)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+_PIECE_LOSSES = {
+    "first only": lambda p, q, r: (p * p).sum(),
+    "second only": lambda p, q, r: (q * 3).sum(),
+    "first then second": lambda p, q, r: (p * 2).sum() + (q * q).sum(),
+    "second then first": lambda p, q, r: (q * q).sum() + (p * 2).sum(),
+    "all, one twice": lambda p, q, r: (p * r).sum() + q.sum() + r.sum(),
+    "through an index of the second": lambda p, q, r: q[0] * 1,
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("loss", list(_PIECE_LOSSES), ids=list(_PIECE_LOSSES))
+def test_a_node_of_several_outputs_gets_the_gradients_of_each(torch, loss):
+    """A multi-output node (split) collects a gradient per output, whichever arrive and in
+    whatever order; the backward pass keeps output 0's alone until another one comes."""
+
+    def grad(lib):
+        x = lib.tensor([1.0, -2.0, 3.0, 0.5, 4.0, -1.5], requires_grad=True)
+        _PIECE_LOSSES[loss](*x.split(2)).backward()
+        return x.grad.numpy()
+
+    np.testing.assert_allclose(grad(engine), grad(torch))
+
+
+@pytest.mark.oracle
+def test_backward_from_a_second_output_itself(torch):
+    def grad(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x.unbind()[1].backward()  # the root is output 1 of UnbindBackward0
+        return x.grad.numpy()
+
+    np.testing.assert_array_equal(grad(engine), grad(torch))
