@@ -270,6 +270,39 @@ def test_the_off_count_follows_nesting_calls_backward_and_errors():
     assert not OFF and engine.is_grad_enabled()
 
 
+def test_threads_switching_at_once_keep_the_off_count_exact():
+    """Several threads entering and leaving no_grad, enable_grad and inference_mode at once
+    while this one records: every op here records, every op there follows its own mode, and
+    the count of threads with recording off is back to zero at the end."""
+    from engine.autograd.grad_mode import OFF
+
+    errors = []
+
+    def worker():
+        x = _x()
+        try:
+            for _ in range(300):
+                with engine.no_grad():
+                    assert not (x * 2).requires_grad
+                    with engine.enable_grad():
+                        assert (x * 2).requires_grad
+                with engine.inference_mode():
+                    assert not (x * 2).requires_grad
+                assert (x * 2).requires_grad
+        except AssertionError as exc:  # raised in a worker thread: reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    x = _x()
+    while any(t.is_alive() for t in threads):
+        assert (x * 2).requires_grad and engine.is_grad_enabled()
+    for t in threads:
+        t.join()
+    assert not errors and not OFF
+
+
 def test_a_thread_that_ends_with_recording_off_leaves_this_one_recording():
     from engine.autograd.grad_mode import OFF
 
