@@ -432,7 +432,7 @@ ctypedef struct _Ranked:
 
 
 cdef enum:
-    _SMALL_GRAPH = 32  # up to this many nodes: a linear scan for "seen", an insertion sort
+    _SMALL_GRAPH = 32  # up to this many nodes a linear scan for "seen"; the sort's run length
 
 
 cdef int _sort_latest_first(_Ranked *items, Py_ssize_t n) except -1:
@@ -493,8 +493,9 @@ cdef list _topological_order(object root):
     """engine_loop.topological_order([root]): the reachable nodes, latest created first.
 
     A depth-first walk over the ``_edges`` slots into C arrays (the nodes found, with their
-    ``_seq``, and the stack), then a sort on ``_seq``: an insertion sort and a linear "seen"
-    scan for a small graph, a set beyond. (With Python lists and a set, W1's
+    ``_seq``, and the stack), then a sort on ``_seq`` (_sort_latest_first: an insertion sort
+    for a small graph, merged runs beyond). A linear "seen" scan finds repeats in a small
+    graph, a set in a bigger one. (With Python lists and a set, W1's
     nine-node graph cost ~7,000 instructions here, mostly growing lists.) The pointers are
     borrowed: every node found is held by an edge of a node found before it, and nothing in
     the walk runs Python code."""
