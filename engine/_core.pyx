@@ -9,9 +9,9 @@ Function, three or more arguments, several outputs, views, errors) is handed bac
 Python ``apply`` unchanged. It is loaded only while this file *and* the Python sources it
 copies are unchanged since the build (``engine._speedups``), and the whole engine suite runs
 on it (``make test``'s compiled run). It also holds the backward pass's lean loop
-(``engine_loop.run_backward``), ``saved_tensors``, in-place arithmetic without a graph and
-``Tensor.__matmul__``'s usual case, each with the same rule: the common case here, every
-other one in the Python code.
+(``engine_loop.run_backward``), ``saved_tensors`` and ``save_for_backward``, in-place
+arithmetic without a graph and ``Tensor.__matmul__``'s usual case, each with the same rule:
+the common case here, every other one in the Python code.
 
 Why it exists: in compiled Python a slot read or write is a generic attribute lookup (type
 dict, descriptor, call), ~25 ns, and recording an op makes ~40 of them. Here the tensor's and
@@ -34,9 +34,19 @@ cdef extern from "Python.h":
     ctypedef struct PyMemberDescrObject:
         PyMemberDef *d_member
     bint PyType_IsSubtype(PyTypeObject *a, PyTypeObject *b)
+    unsigned long PyThread_get_thread_ident()
     PyTypeObject *Py_TYPE(object o)
     void PyObject_GC_UnTrack(void *op)
     int PyObject_GC_IsTracked(object op)
+    ctypedef struct PyMethodDef:
+        const char *ml_name
+        void *ml_meth
+        int ml_flags
+        const char *ml_doc
+    int METH_FASTCALL
+    object PyDescr_NewMethod(PyTypeObject *cls, PyMethodDef *method)
+    object PyTuple_New(Py_ssize_t n)
+    void PyTuple_SET_ITEM(object t, Py_ssize_t i, PyObject *item)
 
 import numpy
 
@@ -570,7 +580,7 @@ cdef inline int _release(object node, bint is_function) except -1:
     saved = _get(node, N_SAVED)
     if saved is None or saved is _FREED:
         return 0
-    if not node._array_backward:
+    if _forward_of(node) is None:  # not node._array_backward, read once per class
         node._release()  # a user's Function: see _release
         return 0
     for entry in saved:  # a node that saved nothing (x + 1) can run again
@@ -580,11 +590,22 @@ cdef inline int _release(object node, bint is_function) except -1:
     return 0
 
 
+# The node whose built-in backward the lean loop below is running now, and on which thread:
+# its ctx.saved_tensors then knows without reading the thread-local grad mode (~500
+# instructions, twice per W4 layer) that the pass is not recorded. Set around that one call
+# only (a hooked node, a user's Function and the Python pass never see it set) and cleared
+# after; another thread's pass overwrites or clears it, which only sends reads to the full
+# test. A borrowed pointer, compared, never dereferenced: the loop's order holds the node.
+cdef void *_running_node = NULL
+cdef unsigned long _running_thread = 0
+
+
 def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None,
                  accumulate=True, allow_unused=False):
     """``engine_loop.run_backward``: the usual ``loss.backward()`` here (one scalar root, its
     implicit gradient, no ``inputs``, nothing recorded, no anomaly mode, the engine's own
     topological order); everything else in ``engine_loop``."""
+    global _running_node, _running_thread
     if (len(roots) != 1 or grad_roots[0] is not None or create_graph or inputs is not None
             or not accumulate or engine_loop.topological_order is not _ENGINE_TOPOLOGICAL_ORDER
             or _anomaly_state.enabled):
@@ -653,7 +674,9 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                         _get(stored, T_VC)[0] += 1  # its _bump(), inline
                 continue
             elif is_function and single and (forward_cls := _forward_of(node)) is not None:
+                _running_node, _running_thread = <void *> node, PyThread_get_thread_ident()
                 result = forward_cls.backward(node, g0)
+                _running_node = NULL
                 if type(result) is tuple:
                     out = _fit(node, list(result))
                     if len(out) == 2:
@@ -690,6 +713,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                     buf[0] = first
                 buf[nr] = grad if buf[nr] is None else buf[nr] + grad
     finally:
+        _running_node = NULL
         if token is not None:
             _reset_quiet(token)
         else:
@@ -806,7 +830,8 @@ def saved_tensors(node):
         raise RuntimeError(_ALREADY_FREED)
     if saved is None:
         return ()
-    if not (node._array_backward and _OFF and not _state.enabled):
+    if not ((_running_node == <void *> node and _running_thread == PyThread_get_thread_ident())
+            or (node._array_backward and _OFF and not _state.enabled)):
         return tuple([_unpack(node, entry, False) for entry in saved])
     out = []
     for entry in saved:
@@ -877,3 +902,46 @@ def fill_(self, value):
     data[...] = value
     _get(self, T_VC)[0] += 1
     return self
+
+
+# -- ctx.save_for_backward ------------------------------------------------------------------
+#
+# Every recorded op's forward calls ctx.save_for_backward (and many unrecorded ones the null
+# ctx's): as a C method (METH_FASTCALL) the call skips a compiled Python function's argument
+# parsing and its *args tuple, and the slot is written at its offset (~140 instructions
+# fewer per call).
+
+cdef inline tuple _tuple_of(PyObject **items, Py_ssize_t n):
+    """A METH_FASTCALL method's arguments as a tuple."""
+    result = PyTuple_New(n)
+    cdef Py_ssize_t i
+    for i in range(n):
+        Py_INCREF(<object> items[i])
+        PyTuple_SET_ITEM(result, i, items[i])
+    return result
+
+
+cdef object _save_for_backward(object ctx, PyObject **args, Py_ssize_t nargs):
+    """``BackwardFunction.save_for_backward(*tensors)``: ``ctx._to_save = tensors``."""
+    _set(ctx, N_TO_SAVE, _tuple_of(args, nargs))
+    return None
+
+
+cdef object _save_nothing(object ctx, PyObject **args, Py_ssize_t nargs):
+    """``_NullContext.save_for_backward``: nothing is recorded, nothing kept."""
+    return None
+
+
+cdef PyMethodDef _SAVE_METHODS[2]
+_SAVE_METHODS[0].ml_name = "save_for_backward"
+_SAVE_METHODS[0].ml_meth = <void *> _save_for_backward
+_SAVE_METHODS[0].ml_flags = METH_FASTCALL
+_SAVE_METHODS[0].ml_doc = "Keep these for backward (ctx.saved_tensors gives them back)."
+_SAVE_METHODS[1].ml_name = "save_for_backward"
+_SAVE_METHODS[1].ml_meth = <void *> _save_nothing
+_SAVE_METHODS[1].ml_flags = METH_FASTCALL
+_SAVE_METHODS[1].ml_doc = "Nothing is recorded: nothing to keep."
+
+save_for_backward = PyDescr_NewMethod(<PyTypeObject *> function.BackwardFunction,
+                                      &_SAVE_METHODS[0])
+save_nothing = PyDescr_NewMethod(<PyTypeObject *> function._NullContext, &_SAVE_METHODS[1])

@@ -103,13 +103,13 @@ def activate() -> None:
 
 def install_core() -> bool:
     """Put the C core (``engine/_core.pyx``) in place of ``Function.apply``, of the backward
-    pass that ``Tensor.backward`` runs, of ``ctx.saved_tensors``, of the no-graph paths of
-    in-place arithmetic and ``fill_`` and of ``Tensor.__matmul__``, when it is built and fresh;
-    called once the engine is imported. True when installed."""
+    pass that ``Tensor.backward`` runs, of ``ctx.saved_tensors`` and ``ctx.save_for_backward``,
+    of the no-graph paths of in-place arithmetic and ``fill_`` and of ``Tensor.__matmul__``,
+    when it is built and fresh; called once the engine is imported. True when installed."""
     if "engine._core" not in _state["active"]:
         return False
     from . import _core, _tensor
-    from .autograd.function import BackwardFunction, Function
+    from .autograd.function import BackwardFunction, Function, _NullContext
 
     if _tensor.run_backward is _core.run_backward:  # installed already
         return True
@@ -120,6 +120,8 @@ def install_core() -> bool:
     _tensor.Tensor._arith_ = _core.arith_
     _tensor.Tensor.fill_ = _core.fill_
     _tensor.Tensor.__matmul__ = _core.matmul
+    BackwardFunction.save_for_backward = _core.save_for_backward
+    _NullContext.save_for_backward = _core.save_nothing
     return True
 
 

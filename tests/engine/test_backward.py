@@ -397,3 +397,34 @@ def test_backward_from_a_second_output_itself(torch):
         return x.grad.numpy()
 
     np.testing.assert_array_equal(grad(engine), grad(torch))
+
+
+@pytest.mark.oracle
+def test_a_recorded_pass_inside_a_leaf_hook_gets_tensors_from_the_node_just_run(torch):
+    """A leaf's hook runs right after the pass ran tanh's backward on raw arrays; a recorded
+    pass it starts through that same node must get tensors from its saved_tensors (the
+    compiled core marks the node whose built-in backward is running, and must unmark it)."""
+    got = []
+    for lib in (engine, torch):
+        x = lib.tensor([0.3, -1.2, 0.7], dtype=lib.float64, requires_grad=True)
+        y = x.tanh()
+        seen = []
+
+        def hook(g, x=x, y=y, lib=lib, seen=seen):
+            if seen:  # the passes below reach x too
+                return g
+            seen.append("running")
+            with lib.enable_grad():
+                (gx,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+                seen.append(gx.requires_grad)
+                (ggx,) = lib.autograd.grad(gx.sum(), x)  # tanh's second derivative
+            seen.append(ggx.detach().numpy().copy())
+            return g
+
+        x.register_hook(hook)
+        (y * 3).sum().backward(retain_graph=True)
+        got.append((seen[1], seen[2], x.grad.detach().numpy().copy()))
+    (req, second, grad), (t_req, t_second, t_grad) = got
+    assert req and t_req
+    assert_close(second, t_second, rtol=1e-12, atol=1e-12)
+    assert_close(grad, t_grad, rtol=1e-12, atol=1e-12)

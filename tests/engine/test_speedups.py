@@ -39,6 +39,8 @@ def test_this_run_uses_the_engine_it_says():
         # The C core (engine/_core.pyx) is in place of Function.apply.
         assert status.endswith(", C core)"), status
         assert Function.__dict__["apply"].__func__ is sys.modules["engine._core"].apply
+        saving = engine.autograd.function.BackwardFunction.__dict__["save_for_backward"]
+        assert saving is sys.modules["engine._core"].save_for_backward
     elif os.environ.get("GRADBOOK_PURE"):
         assert status.startswith("pure Python (off"), status
         assert engine.autograd.function.__file__.endswith(".py")
