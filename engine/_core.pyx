@@ -332,14 +332,44 @@ cdef object _remember(dict cache, object cls, object value):
     return value
 
 
+# In front of each per-class dict, 64 slots picked by the class's address, each holding a
+# class and its value (strong references, as the dict's): a hit is a compare (~10
+# instructions), where a dict lookup is ~115, and each op makes one and each backward node
+# two. A miss, or two classes sharing a slot, falls back to the dict.
+ctypedef struct _Front:
+    PyObject *cls
+    PyObject *value
+
+cdef _Front _CLASS_FRONT[64]
+cdef _Front _FORWARD_FRONT[64]
+
+
+cdef inline _Front *_front_slot(_Front *front, object cls):
+    return &front[(<size_t> <PyObject *> cls >> 8) & 63]
+
+
+cdef inline void _front_store(_Front *slot, object cls, object value):
+    cdef PyObject *old_cls = slot.cls
+    cdef PyObject *old_value = slot.value
+    Py_INCREF(cls)
+    Py_INCREF(value)
+    slot.cls, slot.value = <PyObject *> cls, <PyObject *> value
+    Py_XDECREF(old_cls)
+    Py_XDECREF(old_value)
+
+
 cdef tuple _class_of(object cls):
     """``(cls._array_forward, cls._backward_cls, cls._is_view)``: constants that FunctionMeta
     and the class body set when an op's class is made, read once per class (three lookups
     through the class's bases otherwise, at every op)."""
+    cdef _Front *slot = _front_slot(_CLASS_FRONT, cls)
+    if slot.cls == <PyObject *> cls:
+        return <tuple> slot.value
     found = _classes.get(cls)
     if found is None:
         found = _remember(_classes, cls, (bool(cls._array_forward), cls._backward_cls,
                                           bool(cls._is_view)))
+    _front_store(slot, cls, found)
     return <tuple> found
 
 
@@ -361,6 +391,9 @@ from engine import _tensor_ops
 from engine.ops import linalg
 
 cdef object _python_matmul = _tensor_ops.TensorOps.__dict__["__matmul__"]
+# What engine.substitute may swap is read at each use, from the module's own dict: what
+# `module.name` finds, without the module type's attribute lookup (~250 instructions).
+cdef dict _LINALG = vars(linalg)
 
 
 def matmul(self, other):
@@ -372,7 +405,7 @@ def matmul(self, other):
         if (type(a) is _ndarray and type(b) is _ndarray
                 and cnp.PyArray_NDIM(<cnp.ndarray> a) == 2
                 and cnp.PyArray_NDIM(<cnp.ndarray> b) == 2):
-            return _apply(linalg.Mm, (self, other))  # read at each call: engine.substitute
+            return _apply(_LINALG["Mm"], (self, other))  # linalg.Mm (engine.substitute)
     return _python_matmul(self, other)
 
 
@@ -408,6 +441,7 @@ cdef PyTypeObject *BACKWARD_FUNCTION = <PyTypeObject *> function.BackwardFunctio
 cdef type _AccumulateGrad = graph.AccumulateGrad
 cdef Py_ssize_t A_VARIABLE_REF = _offset(graph.AccumulateGrad, "_variable_ref")
 cdef object _python_run_backward = engine_loop.run_backward
+cdef dict _ENGINE_LOOP = vars(engine_loop)  # what engine.substitute swaps: see _LINALG
 cdef object _ENGINE_TOPOLOGICAL_ORDER = engine_loop.topological_order
 cdef object _ENGINE_ACCUMULATE_GRAD = engine_loop._ENGINE_ACCUMULATE_GRAD
 cdef object _grad_state = engine_loop._grad_state
@@ -422,10 +456,14 @@ cdef inline object _forward_of(object node):
     _forward_cls`` when ``node._array_backward``), else None; both are class attributes, read
     once per node class."""
     cls = type(node)
+    cdef _Front *slot = _front_slot(_FORWARD_FRONT, cls)
+    if slot.cls == <PyObject *> cls:
+        return <object> slot.value
     found = _forward_classes.get(cls, _FREED)
     if found is _FREED:
         found = _remember(_forward_classes, cls,
                           node._forward_cls if node._array_backward else None)
+    _front_store(slot, cls, found)
     return found
 cdef object _validate = engine_loop._validate
 cdef object _call_node = engine_loop._call_node
@@ -607,7 +645,8 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
     topological order); everything else in ``engine_loop``."""
     global _running_node, _running_thread
     if (len(roots) != 1 or grad_roots[0] is not None or create_graph or inputs is not None
-            or not accumulate or engine_loop.topological_order is not _ENGINE_TOPOLOGICAL_ORDER
+            or not accumulate
+            or _ENGINE_LOOP["topological_order"] is not _ENGINE_TOPOLOGICAL_ORDER
             or _anomaly_state.enabled):
         return _python_run_backward(roots, grad_roots, retain_graph, create_graph, inputs,
                                     accumulate, allow_unused)
@@ -662,7 +701,8 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 leaf = _get(node, A_VARIABLE_REF)()
                 if leaf is None:  # see engine_loop._call_node
                     continue
-                if leaf._hooks or engine_loop.accumulate_grad is not _ENGINE_ACCUMULATE_GRAD:
+                if (leaf._hooks
+                        or _ENGINE_LOOP["accumulate_grad"] is not _ENGINE_ACCUMULATE_GRAD):
                     _accumulate_into_leaf(leaf, g0, True, shared)
                 elif leaf._grad is None:
                     leaf._grad = _make_tensor(g0 if _owned(g0, shared) else g0.copy(), False, None)
@@ -726,6 +766,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
 # -- fitting a node's gradients to its inputs: engine_loop._validate, for raw arrays --------
 
 cdef object _ENGINE_SUM_TO = dual.sum_to
+cdef dict _DUAL = vars(dual)  # what engine.substitute swaps: see _LINALG
 cdef object _add_reduce = numpy.add.reduce
 
 
@@ -807,7 +848,7 @@ cdef list _fit(object node, list grads):
         if not _has_shape(<cnp.ndarray> grad, shape):
             if not _expandable(shape, grad.shape):
                 return _validate(node, grads, True)  # raises PyTorch's error
-            sum_to = dual.sum_to  # engine.substitute may swap it
+            sum_to = _DUAL["sum_to"]  # dual.sum_to: engine.substitute may swap it
             grad = _sum_to(grad, shape) if sum_to is _ENGINE_SUM_TO else sum_to(grad, shape)
         dtype = m[1]
         if <object> cnp.PyArray_DESCR(<cnp.ndarray> grad) is not dtype and grad.dtype != dtype:

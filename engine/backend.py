@@ -106,7 +106,7 @@ def _swap_cupy(module, error=None):
 
 def array_module(array):
     """``xp`` for an array: NumPy for NumPy arrays (and scalars), CuPy for CuPy arrays."""
-    if type(array) is numpy.ndarray or _cupy is None:
+    if type(array) is _ndarray or _cupy is None:  # a module global: numpy.ndarray costs a lookup
         return numpy
     return _cupy if isinstance(array, _cupy.ndarray) else numpy
 
