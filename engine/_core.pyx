@@ -153,6 +153,7 @@ cdef object _forward_failed = function._forward_failed
 cdef object _edge_of_number = function._edge_of_number
 cdef object _as_view = function._as_view
 cdef object _accumulator_of = graph.accumulator_of
+cdef object _edge_to_leaf = graph.edge_to_leaf
 cdef object _sequence = graph._sequence
 cdef object _NO_EDGE = graph.NO_EDGE
 cdef object _as_array = _tensor._as_array
@@ -207,8 +208,8 @@ cdef inline object _edge(object cls, object arg):
     grad_fn = _get(arg, T_GRAD_FN)
     if grad_fn is not None:
         return (grad_fn, _get(arg, T_OUTPUT_NR))
-    acc = arg._acc  # a leaf: the node holds it (see function._leaf_input)
-    return (acc if acc is not None else _accumulator_of(arg), 0)
+    edge = arg._acc_edge  # a leaf: the node holds it (see function._leaf_input)
+    return edge if edge is not None else _edge_to_leaf(arg)
 
 
 cdef inline object _meta(object arg):

@@ -131,6 +131,7 @@ class Tensor(TensorOps):
     _grad = None
     _base = None  # the tensor this one is a view of
     _acc = None  # the leaf's AccumulateGrad, once a recorded op has used it
+    _acc_edge = None  # and the edge (_acc, 0) to it, shared by the nodes that use the leaf
     _retains_grad = False
     _hooks = None
     _inference = False

@@ -31,7 +31,7 @@ from numbers import Number
 
 from .._tensor import Tensor, _ndarray, make_tensor
 from . import anomaly_mode, grad_mode
-from .graph import NO_EDGE, Node, _sequence, accumulator_of
+from .graph import NO_EDGE, Node, _sequence, edge_to_leaf
 
 _state = grad_mode._state
 _OFF = grad_mode.OFF
@@ -334,8 +334,7 @@ class Function(metaclass=FunctionMeta):
                 elif a.grad_fn is not None:
                     ea, ma = (a.grad_fn, a._output_nr), (ra.shape, ra.dtype)
                 else:  # a leaf: the node holds it (see _leaf_input)
-                    acc = a._acc
-                    ea = (acc if acc is not None else accumulator_of(a), 0)
+                    ea = a._acc_edge or edge_to_leaf(a)
                     ma = (ra.shape, ra.dtype, None, a)
             else:
                 ra, ea, ma = a, _edge_of_number(cls, a), None
@@ -347,8 +346,7 @@ class Function(metaclass=FunctionMeta):
                 elif b.grad_fn is not None:
                     eb, mb = (b.grad_fn, b._output_nr), (rb.shape, rb.dtype)
                 else:
-                    acc = b._acc
-                    eb = (acc if acc is not None else accumulator_of(b), 0)
+                    eb = b._acc_edge or edge_to_leaf(b)
                     mb = (rb.shape, rb.dtype, None, b)
             else:
                 rb, eb, mb = b, _edge_of_number(cls, b), None
@@ -455,9 +453,7 @@ def _leaf_input(leaf, data, device):
     shape, dtype, device (``None`` for built-in ops) and the leaf itself. A leaf's node refers
     to it only weakly; holding it here keeps it alive for as long as a graph uses it, as
     PyTorch's ``AccumulateGrad`` does (see ``graph.AccumulateGrad``)."""
-    acc = leaf._acc
-    return (acc if acc is not None else accumulator_of(leaf), 0), (data.shape, data.dtype,
-                                                                   device, leaf)
+    return leaf._acc_edge or edge_to_leaf(leaf), (data.shape, data.dtype, device, leaf)
 
 
 def _edge_of_number(cls, arg):

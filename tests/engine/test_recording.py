@@ -186,6 +186,19 @@ def test_a_dropped_leaf_is_freed_at_once(use):
         gc.enable()
 
 
+@pytest.mark.parametrize("use", list(_USES_OF_A_LEAF))
+def test_every_use_of_a_leaf_shares_one_edge_to_its_accumulator(use):
+    """The edge (AccumulateGrad, 0) is made once per leaf, not once per op that uses it, and
+    leads to the leaf's one accumulator, whichever way the op is recorded."""
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    first, second = _USES_OF_A_LEAF[use](x), x * 3
+    shared = second.grad_fn._edges[0]
+    assert shared == (x._acc, 0) and shared[0] is x._acc
+    to_x = [e for e in first.grad_fn._edges if e is not None and e[0] is x._acc]
+    assert to_x and all(e is shared for e in to_x)
+    assert any(f is x._acc for f, _ in first.grad_fn.next_functions)
+
+
 def test_walking_the_graph_from_the_output_to_the_leaves():
     x = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
     w = engine.tensor([0.5, -1.0, 2.0], requires_grad=True)
