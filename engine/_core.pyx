@@ -23,7 +23,7 @@ subclasses: ~1 ns. Measured: a recorded ``x * w`` 2.2 -> 1.7 us (NOTES.md).
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.ref cimport Py_INCREF, Py_XDECREF
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 cdef extern from "Python.h":
     ctypedef PyObject *(*allocfunc)(PyTypeObject *, Py_ssize_t)
@@ -538,13 +538,36 @@ cdef int _sort_latest_first(_Ranked *items, Py_ssize_t n) except -1:
     return 0
 
 
+cdef inline size_t _slot_of(PyObject *node, int bits):
+    """Where a node's pointer goes in a table of 2**bits slots (Fibonacci hashing of the
+    address: nodes sit 16 bytes apart at least, so the low 4 bits say nothing)."""
+    return ((<size_t> node >> 4) * <size_t> 11400714819323198485ULL) >> (64 - bits)
+
+
+cdef PyObject **_seen_table(_Ranked *found, Py_ssize_t n, int bits) except NULL:
+    """A table of 2**bits slots holding the pointers of found[0:n] (linear probing)."""
+    cdef size_t size = (<size_t> 1) << bits, i
+    cdef PyObject **table = <PyObject **> PyMem_Malloc(size * sizeof(PyObject *))
+    if table is NULL:
+        raise MemoryError()
+    memset(table, 0, size * sizeof(PyObject *))
+    cdef Py_ssize_t j
+    for j in range(n):
+        i = _slot_of(found[j].node, bits)
+        while table[i] is not NULL:
+            i = (i + 1) & (size - 1)
+        table[i] = found[j].node
+    return table
+
+
 cdef list _topological_order(object root):
     """engine_loop.topological_order([root]): the reachable nodes, latest created first.
 
     A depth-first walk over the ``_edges`` slots into C arrays (the nodes found, with their
     ``_seq``, and the stack), then a sort on ``_seq`` (_sort_latest_first: an insertion sort
     for a small graph, merged runs beyond). A linear "seen" scan finds repeats in a small
-    graph, a set in a bigger one. (With Python lists and a set, W1's
+    graph, a table of pointers (open addressing, kept under half full) in a bigger one: a
+    Python set cost ~150 instructions per node there. (With Python lists and a set, W1's
     nine-node graph cost ~7,000 instructions here, mostly growing lists.) The pointers are
     borrowed: every node found is held by an edge of a node found before it, and nothing in
     the walk runs Python code."""
@@ -554,7 +577,10 @@ cdef list _topological_order(object root):
     cdef _Ranked *grown_found
     cdef PyObject **grown_stack
     cdef PyObject *child
-    cdef set seen = None
+    cdef PyObject **seen = NULL  # the table, once the graph outgrows the linear scan
+    cdef PyObject **grown_seen
+    cdef int bits = 0
+    cdef size_t slot, mask = 0
     if found is NULL or stack is NULL:
         PyMem_Free(found)
         PyMem_Free(stack)
@@ -572,7 +598,7 @@ cdef list _topological_order(object root):
                 if child_object is None:
                     continue
                 child = <PyObject *> child_object
-                if seen is None:
+                if seen is NULL:
                     for i in range(n):
                         if found[i].node == child:
                             break
@@ -580,13 +606,17 @@ cdef list _topological_order(object root):
                         i = n
                     if i < n:
                         continue
-                    if n == _SMALL_GRAPH:  # a big graph: a set from here on
-                        seen = {<object> found[j].node for j in range(n)}
-                        seen.add(child_object)
-                elif child_object in seen:
-                    continue
-                else:
-                    seen.add(child_object)
+                    if n == _SMALL_GRAPH:  # a big graph: the table from here on
+                        bits = 8
+                        seen = _seen_table(found, n, bits)
+                        mask = ((<size_t> 1) << bits) - 1
+                if seen is not NULL:
+                    slot = _slot_of(child, bits)
+                    while seen[slot] is not NULL and seen[slot] != child:
+                        slot = (slot + 1) & mask
+                    if seen[slot] == child:
+                        continue
+                    seen[slot] = child
                 if n == capacity:  # the stack never holds more than the nodes found
                     capacity *= 2
                     grown_found = <_Ranked *> PyMem_Realloc(found, capacity * sizeof(_Ranked))
@@ -603,11 +633,18 @@ cdef list _topological_order(object root):
                 n += 1
                 stack[top] = child
                 top += 1
+                if seen is not NULL and 2 * n > <Py_ssize_t> mask:  # keep it under half full
+                    bits += 2
+                    grown_seen = _seen_table(found, n, bits)
+                    PyMem_Free(seen)
+                    seen = grown_seen
+                    mask = ((<size_t> 1) << bits) - 1
         _sort_latest_first(found, n)
         return [<object> found[i].node for i in range(n)]
     finally:
         PyMem_Free(found)
         PyMem_Free(stack)
+        PyMem_Free(seen)
 
 
 cdef inline int _release(object node, bint is_function) except -1:
