@@ -154,6 +154,7 @@ cdef object _edge_of_number = function._edge_of_number
 cdef object _as_view = function._as_view
 cdef object _accumulator_of = graph.accumulator_of
 cdef object _edge_to_leaf = graph.edge_to_leaf
+cdef list _HOOKED_EVER = graph.HOOKED_EVER  # [True] once any node was hooked
 cdef object _sequence = graph._sequence
 cdef object _NO_EDGE = graph.NO_EDGE
 cdef object _as_array = _tensor._as_array
@@ -733,7 +734,7 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
                 single = type(node) is _AccumulateGrad or node._outputs_meta is None
                 if not single:
                     grads = [g0] + [None] * (len(node._outputs_meta) - 1)
-            if node._hooked:
+            if _HOOKED_EVER[0] and node._hooked:
                 out = _call_node(node, grads if type(grads) is list else [g0], True, shared)
             elif type(node) is _AccumulateGrad:
                 leaf = _get(node, A_VARIABLE_REF)()

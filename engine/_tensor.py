@@ -313,10 +313,12 @@ class Tensor(TensorOps):
             return
         import weakref
 
+        from .autograd.graph import mark_hooked
+
         node = self.grad_fn
         if node._retains is None:
             node._retains = {}
-            node._hooked = True
+            mark_hooked(node)
         node._retains[self._output_nr] = weakref.ref(self)
         self._retains_grad = True
 

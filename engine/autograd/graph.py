@@ -43,6 +43,18 @@ class _HookDict(dict):
     __slots__ = ("__weakref__",)
 
 
+# [True] once any node has had a hook or a retained gradient (mark_hooked): until then no
+# node can be hooked, and the compiled core's backward loop does not read each node's
+# _hooked (an instance attribute read, ~150 instructions a node). Never reset.
+HOOKED_EVER = [False]
+
+
+def mark_hooked(node):
+    """Set the one flag the backward loop checks for a node's hooks (and HOOKED_EVER)."""
+    HOOKED_EVER[0] = True
+    node._hooked = True
+
+
 class Node:
     """Base of every backward node. Subclasses implement ``apply(*grad_outputs)``."""
 
@@ -76,7 +88,7 @@ class Node:
         """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new grad_inputs."""
         if self._hooks is None:
             self._hooks = _HookDict()
-            self._hooked = True
+            mark_hooked(self)
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = fn
         return handle
@@ -85,7 +97,7 @@ class Node:
         """``fn(grad_outputs)`` runs before this node; it may return new grad_outputs."""
         if self._pre_hooks is None:
             self._pre_hooks = _HookDict()
-            self._hooked = True
+            mark_hooked(self)
         handle = RemovableHandle(self._pre_hooks)
         self._pre_hooks[handle.id] = fn
         return handle

@@ -428,3 +428,38 @@ def test_a_recorded_pass_inside_a_leaf_hook_gets_tensors_from_the_node_just_run(
     assert req and t_req
     assert_close(second, t_second, rtol=1e-12, atol=1e-12)
     assert_close(grad, t_grad, rtol=1e-12, atol=1e-12)
+
+
+_FIRST_HOOKS = """
+import engine
+from engine.autograd import graph
+
+x = engine.tensor([1.0, 2.0], requires_grad=True)
+(x * 2).sum().backward()  # no node has ever had a hook in this process
+assert graph.HOOKED_EVER == [False], graph.HOOKED_EVER
+seen = []
+y, z, w = x * 3, x * 4, x * 5
+y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append("node"))
+z.register_hook(lambda g: seen.append("tensor") or g * 10)
+w.retain_grad()
+(y.sum() + z.sum() + w.sum()).backward()
+assert graph.HOOKED_EVER == [True]
+assert sorted(seen) == ["node", "tensor"], seen
+assert x.grad.tolist() == [2 + 3 + 40 + 5] * 2, x.grad
+assert w.grad.tolist() == [1.0, 1.0]
+print("ok")
+"""
+
+
+def test_the_first_hooks_of_a_process_run_in_the_next_backward():
+    """The backward loop skips reading each node's hook flag until some node of the process has
+    had a hook (graph.HOOKED_EVER): the first node hook, tensor hook and retain_grad each run
+    in the pass that follows, in a fresh process (engine and environment as this run's)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    out = subprocess.run([sys.executable, "-c", _FIRST_HOOKS], env=dict(os.environ),
+                         cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                         text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
