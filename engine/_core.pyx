@@ -180,6 +180,13 @@ cdef object _make_tensor(object data, object requires_grad, object grad_fn):
     return t
 
 
+cdef inline bint _is_inexact(cnp.ndarray data):
+    """``data.dtype.kind in "fc"``, read from the array's descriptor (two attribute lookups
+    and a string otherwise, ~300 instructions)."""
+    cdef char kind = (<cnp.dtype> <object> cnp.PyArray_DESCR(data)).kind
+    return kind == b"f" or kind == b"c"
+
+
 cdef inline object _raw(object arg):
     return _get(arg, T_DATA) if _is_tensor(arg) else arg
 
@@ -293,7 +300,7 @@ cdef object _recorded(object cls, tuple args, Py_ssize_t n, tuple of_class):
         _set(node, N_META, _settled((ma,)))
     if type(out) is tuple or of_class[2]:
         return _finish(cls, node, args, out, True)
-    if type(out) is _ndarray and out.dtype.kind in "fc":
+    if type(out) is _ndarray and _is_inexact(<cnp.ndarray> out):
         result = _make_tensor(out, True, node)
     else:
         result = _make_tensor(out, False, None)
