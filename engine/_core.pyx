@@ -180,10 +180,15 @@ cdef object _make_tensor(object data, object requires_grad, object grad_fn):
     return t
 
 
+cdef inline char _kind(cnp.ndarray data):
+    """``data.dtype.kind``, read from the array's descriptor (two attribute lookups and a
+    string otherwise, ~300 instructions)."""
+    return (<cnp.dtype> <object> cnp.PyArray_DESCR(data)).kind
+
+
 cdef inline bint _is_inexact(cnp.ndarray data):
-    """``data.dtype.kind in "fc"``, read from the array's descriptor (two attribute lookups
-    and a string otherwise, ~300 instructions)."""
-    cdef char kind = (<cnp.dtype> <object> cnp.PyArray_DESCR(data)).kind
+    """``data.dtype.kind in "fc"``."""
+    cdef char kind = _kind(data)
     return kind == b"f" or kind == b"c"
 
 
@@ -968,9 +973,10 @@ def arith_(self, ufunc, op, other):
     if type(data) is not _ndarray:
         return _python_arith(self, ufunc, op, other)
     if type(raw) is _ndarray:
-        if raw.dtype != data.dtype:
+        if (cnp.PyArray_DESCR(<cnp.ndarray> raw) is not cnp.PyArray_DESCR(<cnp.ndarray> data)
+                and raw.dtype != data.dtype):  # the same descriptor object, or equal ones
             return _python_arith(self, ufunc, op, other)
-    elif not (type(raw) is float and data.dtype.kind == "f"):
+    elif not (type(raw) is float and _kind(<cnp.ndarray> data) == b"f"):
         return _python_arith(self, ufunc, op, other)
     try:
         ufunc(data, raw, data)
