@@ -44,6 +44,7 @@ cdef extern from "Python.h":
         int ml_flags
         const char *ml_doc
     int METH_FASTCALL
+    int METH_NOARGS
     object PyDescr_NewMethod(PyTypeObject *cls, PyMethodDef *method)
     object PyTuple_New(Py_ssize_t n)
     void PyTuple_SET_ITEM(object t, Py_ssize_t i, PyObject *item)
@@ -1038,3 +1039,52 @@ _SAVE_METHODS[1].ml_doc = "Nothing is recorded: nothing to keep."
 save_for_backward = PyDescr_NewMethod(<PyTypeObject *> function.BackwardFunction,
                                       &_SAVE_METHODS[0])
 save_nothing = PyDescr_NewMethod(<PyTypeObject *> function._NullContext, &_SAVE_METHODS[1])
+
+
+# -- t.tanh() and the other hot one-line methods ----------------------------------------------
+#
+# ``TensorOps.tanh`` is ``return U.Tanh.apply(self)``: compiled, the method call, the module
+# attribute, the class method's binding and ``apply``'s ``*args`` cost ~800 instructions
+# before ``_apply`` (one such op per W4 layer). The same as C methods (METH_NOARGS), each
+# reading its op class from ``engine.ops.unary``'s dict at every call (engine.substitute).
+
+from engine.ops import unary
+
+cdef dict _UNARY = vars(unary)
+
+
+cdef object _exp(object self, object unused):
+    return _apply(_UNARY["Exp"], (self,))
+
+
+cdef object _log(object self, object unused):
+    return _apply(_UNARY["Log"], (self,))
+
+
+cdef object _tanh(object self, object unused):
+    return _apply(_UNARY["Tanh"], (self,))
+
+
+cdef object _sigmoid(object self, object unused):
+    return _apply(_UNARY["Sigmoid"], (self,))
+
+
+cdef object _relu(object self, object unused):
+    return _apply(_UNARY["Relu"], (self,))
+
+
+cdef PyMethodDef _UNARY_METHODS[5]
+_UNARY_METHODS[0].ml_name, _UNARY_METHODS[0].ml_meth = "exp", <void *> _exp
+_UNARY_METHODS[1].ml_name, _UNARY_METHODS[1].ml_meth = "log", <void *> _log
+_UNARY_METHODS[2].ml_name, _UNARY_METHODS[2].ml_meth = "tanh", <void *> _tanh
+_UNARY_METHODS[3].ml_name, _UNARY_METHODS[3].ml_meth = "sigmoid", <void *> _sigmoid
+_UNARY_METHODS[4].ml_name, _UNARY_METHODS[4].ml_meth = "relu", <void *> _relu
+for _i in range(5):
+    _UNARY_METHODS[_i].ml_flags = METH_NOARGS
+    _UNARY_METHODS[_i].ml_doc = NULL
+
+# name -> C method of Tensor, installed by engine._speedups.install_core
+unary_methods = {
+    (<bytes> _UNARY_METHODS[_i].ml_name).decode(): PyDescr_NewMethod(TENSOR, &_UNARY_METHODS[_i])
+    for _i in range(5)
+}

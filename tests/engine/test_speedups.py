@@ -41,6 +41,8 @@ def test_this_run_uses_the_engine_it_says():
         assert Function.__dict__["apply"].__func__ is sys.modules["engine._core"].apply
         saving = engine.autograd.function.BackwardFunction.__dict__["save_for_backward"]
         assert saving is sys.modules["engine._core"].save_for_backward
+        for name, method in sys.modules["engine._core"].unary_methods.items():
+            assert engine.Tensor.__dict__[name] is method, name
     elif os.environ.get("GRADBOOK_PURE"):
         assert status.startswith("pure Python (off"), status
         assert engine.autograd.function.__file__.endswith(".py")
