@@ -44,6 +44,8 @@ def test_grading_on_a_local_dask_cluster(tmp_path):
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
             results = grade_batch(jobs, executor=client)
-    assert {r.student: r.score for r in results} == deserved
+    # A mismatch says why: each submission's outcome, reason and the end of its output.
+    why = [(r.student, r.outcome, r.reason, (r.output or "")[-800:]) for r in results]
+    assert {r.student: r.score for r in results} == deserved, why
     assert all(r.outcome in ("graded", "partial") for r in results)
     assert pickle.loads(pickle.dumps(results))[0].cells  # plain results come back
