@@ -9,9 +9,9 @@ higher-order derivatives. Each helper dispatches on its argument's type.
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ..backend import array_module, array_sum, constant, numpy_module
+from ..backend import _ndarray, array_module, array_sum, constant, numpy_module
 
-_ndarray, _subtract = numpy_module.ndarray, numpy_module.subtract
+_subtract = numpy_module.subtract
 
 
 def _unary(method):
