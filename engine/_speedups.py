@@ -60,7 +60,7 @@ class _CompiledFinder:
         return importlib.util.spec_from_file_location(fullname, ext, loader=loader)
 
 
-_state = {"active": {}, "stale": [], "reason": "not built (run `make speedups`)"}
+_state = {"active": {}, "stale": [], "reason": "not built (run `make speedups`)", "guided": False}
 
 
 def _read_manifest() -> dict:
@@ -72,6 +72,7 @@ def _read_manifest() -> dict:
         built_for, this = manifest.get("python"), sys.implementation.cache_tag
         _state["reason"] = f"built for {built_for}, this is {this}"
         return {}
+    _state["guided"] = bool(manifest.get("profile_guided"))
     return manifest.get("modules", {})
 
 
@@ -129,7 +130,8 @@ def install_core() -> bool:
 
 
 def status() -> str:
-    """Which kind of engine this is: "pure Python" or "compiled (N modules[, C core])"."""
+    """Which kind of engine this is: "pure Python" or
+    "compiled (N modules[, profile-guided][, C core])"."""
     active = _state["active"]
     loaded = [n for n in active if getattr(sys.modules.get(n), "__file__", "").endswith(
         tuple(importlib.machinery.EXTENSION_SUFFIXES))]
@@ -139,5 +141,6 @@ def status() -> str:
         core = "engine._core" in loaded and Function.__dict__["apply"].__func__ is getattr(
             sys.modules["engine._core"], "apply", None)
         modules = len(loaded) - ("engine._core" in loaded)
-        return f"compiled ({modules} modules{', C core' if core else ''})"
+        guided = ", profile-guided" if _state["guided"] else ""
+        return f"compiled ({modules} modules{guided}{', C core' if core else ''})"
     return f"pure Python ({_state['reason']})"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import _speedups
+from engine import _compile, _pgo_train, _speedups
 from engine.autograd.function import Function
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +38,10 @@ def test_this_run_uses_the_engine_it_says():
         assert engine._tensor.__file__.endswith(".so")
         # The C core (engine/_core.pyx) is in place of Function.apply.
         assert status.endswith(", C core)"), status
+        # Where GCC can make one, `make speedups` made a profile-guided build: a training
+        # run that failed would otherwise leave a plain build without a word in the tests.
+        if _compile._why_not_guided() is None:
+            assert "profile-guided" in status, status
         assert Function.__dict__["apply"].__func__ is sys.modules["engine._core"].apply
         saving = engine.autograd.function.BackwardFunction.__dict__["save_for_backward"]
         assert saving is sys.modules["engine._core"].save_for_backward
@@ -133,3 +137,41 @@ def test_the_core_is_stale_once_a_source_it_copies_changes(tmp_path, monkeypatch
         _speedups.activate()
     assert _speedups._state["active"] == {} and _speedups._state["stale"] == ["engine._core"]
     assert not _speedups.install_core()
+
+
+def _fake_compiler(tmp_path, about: str, version: str) -> str:
+    fake = tmp_path / "cc"
+    fake.write_text(f"#!/bin/sh\nif [ \"$1\" = -dumpfullversion ]; then echo {version}; "
+                    f"else printf '%s\\n' '{about}'; fi\n")
+    fake.chmod(0o755)
+    return str(fake)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fake compiler is a sh script")
+def test_a_profile_guided_build_needs_gcc_10_on_linux(tmp_path, monkeypatch):
+    monkeypatch.setenv("CC", _fake_compiler(tmp_path, "clang version 17.0.6", "17.0.6"))
+    assert "not GCC" in _compile._why_not_guided()
+    monkeypatch.setenv("CC", _fake_compiler(
+        tmp_path, "gcc (GCC) 9.4.0 Copyright (C) 2019 Free Software Foundation, Inc.", "9.4.0"))
+    assert _compile._why_not_guided() == "needs GCC 10 or newer, this is 9.4.0"
+    monkeypatch.setenv("CC", _fake_compiler(
+        tmp_path, "gcc (GCC) 12.2.0 Copyright (C) 2022 Free Software Foundation, Inc.", "12.2.0"))
+    assert _compile._why_not_guided() is None
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    assert "could not run the compiler" in _compile._why_not_guided()
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert _compile._why_not_guided() == "needs GCC on Linux, this is darwin"
+
+
+def test_the_training_run_refuses_the_pure_engine():
+    environ = dict(os.environ, GRADBOOK_PURE="1")
+    done = subprocess.run([sys.executable, "-m", "engine._pgo_train"], cwd=ROOT, env=environ,
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "the compiled modules are not loaded" in done.stderr
+
+
+def test_the_training_program_runs_and_trains():
+    # It runs on whichever engine this is; its fit must actually fit (y = 3x + 0.5).
+    assert _pgo_train.two_parameter_fit() == pytest.approx((3.0, 0.5), abs=1e-4)
+    _pgo_train.train()
