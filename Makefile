@@ -119,10 +119,11 @@ release: install-test
 	$(VENV)/bin/gradbook validate
 
 # The engine compiled with Cython, from the unchanged sources: engine/_compiled/ (ignored by
-# git; loaded only while the sources are unchanged; GRADBOOK_PURE=1 turns it off).
+# git; loaded only while the sources are unchanged; GRADBOOK_PURE=1 turns it off). Skipped
+# while the build is fresh; `python -m engine._compile` rebuilds regardless.
 speedups: compiler | $(VPY)
 	@$(VPY) -c "import Cython" 2>/dev/null || $(VPY) -m pip install --quiet -e ".[speedups]"
-	$(VPY) -m engine._compile
+	$(VPY) -m engine._compile --if-stale
 
 compiler:
 	@if command -v cc >/dev/null 2>&1; then \

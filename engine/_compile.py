@@ -149,8 +149,10 @@ def _install(tmp: str, guided: bool) -> dict:
             "sha256": entry_hash(PACKAGE_DIR / rel, mirrors)}
         if mirrors:
             modules[_module_name(rel)]["mirrors"] = mirrors
-    manifest = {"python": sys.implementation.cache_tag, "profile_guided": guided,
-                "modules": modules}
+    import numpy  # the core is compiled against this NumPy's C API
+
+    manifest = {"python": sys.implementation.cache_tag, "numpy": numpy.__version__,
+                "profile_guided": guided, "modules": modules}
     MANIFEST.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return manifest
 
@@ -170,6 +172,30 @@ def _train():
     return None
 
 
+def fresh() -> str | None:
+    """Why the build in COMPILED_DIR is up to date, or None if it must be rebuilt: every
+    module built for this Python from its current source, profile-guided where it can be."""
+    try:
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    import numpy
+
+    if (manifest.get("python"), manifest.get("numpy")) != (sys.implementation.cache_tag,
+                                                           numpy.__version__):
+        return None
+    entries = manifest.get("modules", {})
+    for rel in MODULES + [CORE]:
+        entry = entries.get(_module_name(rel))
+        if entry is None or not (COMPILED_DIR / entry["extension"]).exists():
+            return None
+        if entry_hash(PACKAGE_DIR / rel, entry.get("mirrors", ())) != entry["sha256"]:
+            return None
+    if manifest.get("profile_guided"):
+        return "profile-guided"
+    return None if _why_not_guided() is None else "plain"
+
+
 def clean() -> None:
     if COMPILED_DIR.exists():
         shutil.rmtree(COMPILED_DIR)
@@ -180,12 +206,17 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clean", action="store_true", help="remove the compiled modules")
     parser.add_argument("--jobs", type=int, default=2, help="parallel compiler processes")
+    parser.add_argument("--if-stale", action="store_true",
+                        help="do nothing when the build is fresh (every source unchanged)")
     parser.add_argument("--plain", action="store_true",
                         help="one plain compile, without the profile-guided second pass")
     args = parser.parse_args(argv)
     if args.clean:
         clean()
         print(f"removed {COMPILED_DIR}")
+        return 0
+    if args.if_stale and (kind := fresh()) is not None:
+        print(f"the compiled modules in {COMPILED_DIR} are fresh ({kind}); nothing to do")
         return 0
     manifest = build(args.jobs, guided=not args.plain)
     how = "profile-guided" if manifest["profile_guided"] else "plain"

@@ -141,6 +141,6 @@ def status() -> str:
         core = "engine._core" in loaded and Function.__dict__["apply"].__func__ is getattr(
             sys.modules["engine._core"], "apply", None)
         modules = len(loaded) - ("engine._core" in loaded)
-        guided = ", profile-guided" if _state["guided"] else ""
+        guided = ", profile-guided" if _state.get("guided") else ""
         return f"compiled ({modules} modules{guided}{', C core' if core else ''})"
     return f"pure Python ({_state['reason']})"

@@ -42,6 +42,7 @@ def test_this_run_uses_the_engine_it_says():
         # run that failed would otherwise leave a plain build without a word in the tests.
         if _compile._why_not_guided() is None:
             assert "profile-guided" in status, status
+        assert _compile.fresh() is not None  # so `make speedups` will not rebuild it
         assert Function.__dict__["apply"].__func__ is sys.modules["engine._core"].apply
         saving = engine.autograd.function.BackwardFunction.__dict__["save_for_backward"]
         assert saving is sys.modules["engine._core"].save_for_backward
@@ -175,3 +176,46 @@ def test_the_training_program_runs_and_trains():
     # It runs on whichever engine this is; its fit must actually fit (y = 3x + 0.5).
     assert _pgo_train.two_parameter_fit() == pytest.approx((3.0, 0.5), abs=1e-4)
     _pgo_train.train()
+
+
+def test_make_speedups_rebuilds_only_a_stale_build(tmp_path, monkeypatch):
+    import numpy
+
+    package = tmp_path / "engine"
+    (package / "_compiled").mkdir(parents=True)
+    (package / "ops.py").write_text("# an op\n")
+    (package / "_core.pyx").write_text("# the core\n")
+    for name in ("ops.fake.so", "_core.fake.so"):
+        (package / "_compiled" / name).write_bytes(b"not really compiled")
+    monkeypatch.setattr(_compile, "PACKAGE_DIR", package)
+    monkeypatch.setattr(_compile, "COMPILED_DIR", package / "_compiled")
+    monkeypatch.setattr(_compile, "MANIFEST", package / "_compiled" / "manifest.json")
+    monkeypatch.setattr(_compile, "MODULES", ["ops.py"])
+    monkeypatch.setattr(_compile, "CORE", "_core.pyx")
+    monkeypatch.setattr(_compile, "_why_not_guided", lambda: None)  # GCC here
+    assert _compile.fresh() is None  # never built
+
+    def write(**changes):
+        manifest = {"python": sys.implementation.cache_tag, "numpy": numpy.__version__,
+                    "profile_guided": True, "modules": {
+                        "engine.ops": {"source": "engine/ops.py", "extension": "ops.fake.so",
+                                       "sha256": _speedups.source_hash(package / "ops.py")},
+                        "engine._core": {"source": "engine/_core.pyx",
+                                         "extension": "_core.fake.so",
+                                         "sha256": _speedups.source_hash(package / "_core.pyx")}}}
+        manifest.update(changes)
+        _compile.MANIFEST.write_text(json.dumps(manifest))
+
+    write()
+    assert _compile.fresh() == "profile-guided"
+    write(numpy="0.0.1")  # the core is compiled against NumPy's C API
+    assert _compile.fresh() is None
+    write(python="cpython-00")
+    assert _compile.fresh() is None
+    write(profile_guided=False)  # a plain build where a guided one can be made: rebuild
+    assert _compile.fresh() is None
+    monkeypatch.setattr(_compile, "_why_not_guided", lambda: "the compiler is not GCC")
+    assert _compile.fresh() == "plain"
+    write()
+    (package / "ops.py").write_text("# an op, edited\n")
+    assert _compile.fresh() is None
