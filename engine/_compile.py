@@ -84,14 +84,17 @@ def build(jobs: int = 2, guided: bool = True) -> dict:
             # The same tree and object paths both times, so the second compile finds the
             # first one's counts (gcc names each .gcda after its object file).
             profile = Path(tmp, "profile")
-            _link(compiled, tmp, jobs, ["-fno-plt", f"-fprofile-generate={profile}"])
+            _compile_extensions(compiled, tmp, jobs, ["-fno-plt", f"-fprofile-generate={profile}"])
             _install(tmp, guided=False)
-            why_not = _train()
+            try:
+                why_not = _train()
+            finally:  # never leave the instrumented modules installed (they write counts)
+                clean()
             flags = ["-fno-plt"]
             if why_not is None:
                 flags += [f"-fprofile-use={profile}", "-fprofile-partial-training",
                           "-Wno-missing-profile"]
-        _link(compiled, tmp, jobs, flags)
+        _compile_extensions(compiled, tmp, jobs, flags)
         manifest = _install(tmp, guided=why_not is None)
     if why_not is not None:
         print(f"engine._compile: plain build, not profile-guided: {why_not}")
@@ -119,7 +122,7 @@ def _why_not_guided():
     return None
 
 
-def _link(extensions, tmp: str, jobs: int, flags: list[str]) -> None:
+def _compile_extensions(extensions, tmp: str, jobs: int, flags: list[str]) -> None:
     """Compile and link every extension with these extra flags (after Python's own, so
     they add to its -O3), always from scratch."""
     from setuptools import setup
