@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
-
 import engine
 from engine import _speedups, nn, optim
 from engine.nn import functional as F
@@ -110,7 +108,6 @@ def op_spread(rounds=20):
 
 def train() -> None:
     engine.manual_seed(0)
-    np.random.seed(0)
     two_parameter_fit()
     two_parameter_fit(dtype=engine.float64)
     small_graphs()
