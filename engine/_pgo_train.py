@@ -3,14 +3,14 @@
 The build compiles the modules once with counters, runs this program on them, then compiles
 again with the counts: the compiler lays each function's frequent path out contiguously and
 moves its rarely taken branches (Cython's error handling, most of the code) out of the way.
-Measured (tests/benchmarks/NOTES.md): the small-graph rows ~8-14% faster, W3 and W4 ~1.5%,
+Measured (tests/benchmarks/NOTES.md): the small-graph rows 5-10% faster, W3 and W4 1-2%,
 from fewer instruction-cache misses. Functions this program never runs are compiled as
 without a profile (``-fprofile-partial-training``), so a path it misses loses nothing.
 
 What runs here is what people run: small fits written with raw tensors, small graphs with
 and without ``no_grad``, MLPs trained with ``nn`` and ``optim``, a deep chain, and a spread of
 elementwise, reduction and shape ops, in float32 and float64. It must exercise the compiled
-modules, so it refuses to run on the pure-Python engine. A few seconds.
+modules, so it refuses to run on the pure-Python engine. Under a second.
 """
 
 from __future__ import annotations
