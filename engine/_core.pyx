@@ -44,7 +44,9 @@ cdef extern from "Python.h":
         int ml_flags
         const char *ml_doc
     int METH_FASTCALL
+    int METH_KEYWORDS
     int METH_NOARGS
+    int METH_O
     object PyDescr_NewMethod(PyTypeObject *cls, PyMethodDef *method)
     object PyTuple_New(Py_ssize_t n)
     void PyTuple_SET_ITEM(object t, Py_ssize_t i, PyObject *item)
@@ -966,6 +968,10 @@ cdef inline bint _plain_inplace(object self, bint other_requires_grad):
 def arith_(self, ufunc, op, other):
     """``Tensor._arith_`` (``self op= other``): the usual case here, a NumPy array and a
     same-dtype array or a float into a float tensor, written straight into its memory."""
+    return _arith(self, ufunc, op, other)
+
+
+cdef object _arith(object self, object ufunc, object op, object other):
     other_is_tensor = _is_tensor(other)
     raw = _get(other, T_DATA) if other_is_tensor else other
     if not _plain_inplace(self, other_is_tensor and _get(other, T_REQUIRES_GRAD)):
@@ -1073,18 +1079,202 @@ cdef object _relu(object self, object unused):
     return _apply(_UNARY["Relu"], (self,))
 
 
-cdef PyMethodDef _UNARY_METHODS[5]
+cdef object _neg(object self, object unused):
+    return _apply(_UNARY["Neg"], (self,))
+
+
+cdef PyMethodDef _UNARY_METHODS[6]
 _UNARY_METHODS[0].ml_name, _UNARY_METHODS[0].ml_meth = "exp", <void *> _exp
 _UNARY_METHODS[1].ml_name, _UNARY_METHODS[1].ml_meth = "log", <void *> _log
 _UNARY_METHODS[2].ml_name, _UNARY_METHODS[2].ml_meth = "tanh", <void *> _tanh
 _UNARY_METHODS[3].ml_name, _UNARY_METHODS[3].ml_meth = "sigmoid", <void *> _sigmoid
 _UNARY_METHODS[4].ml_name, _UNARY_METHODS[4].ml_meth = "relu", <void *> _relu
-for _i in range(5):
+_UNARY_METHODS[5].ml_name, _UNARY_METHODS[5].ml_meth = "__neg__", <void *> _neg
+for _i in range(6):
     _UNARY_METHODS[_i].ml_flags = METH_NOARGS
     _UNARY_METHODS[_i].ml_doc = NULL
 
 # name -> C method of Tensor, installed by engine._speedups.install_core
 unary_methods = {
     (<bytes> _UNARY_METHODS[_i].ml_name).decode(): PyDescr_NewMethod(TENSOR, &_UNARY_METHODS[_i])
-    for _i in range(5)
+    for _i in range(6)
+}
+
+
+# -- x + y, 2 * x, x ** 2 and the other frequent operators; t.mean(), t.sum(); x -= y ---------
+#
+# ``TensorOps.__add__`` is ``return B.Add.apply(self, other)`` after a look at ``other``; as
+# with t.tanh() above, the module attribute, the class method's binding and ``apply``'s
+# ``*args`` cost more than the op's own recording. Here each operator is a C method (METH_O)
+# that sends a tensor, a float or an int (what ``_operand`` passes through unchanged)
+# straight to ``_apply``, the op class read from its module's dict at every call
+# (engine.substitute), and hands any other operand to the Python method, which converts it
+# or raises. ``mean()`` and ``sum()`` without arguments, and ``x += y``, ``x -= y``,
+# ``x *= y`` on a Tensor (not a subclass, whose own ``add_`` they must call) likewise.
+
+from engine.ops import binary, reduce
+import operator
+
+cdef dict _BINARY = vars(binary)
+cdef dict _REDUCE = vars(reduce)
+cdef dict _TENSOR_OPS = dict(_tensor_ops.TensorOps.__dict__)
+cdef object _python_add = _TENSOR_OPS["__add__"], _python_radd = _TENSOR_OPS["__radd__"]
+cdef object _python_sub = _TENSOR_OPS["__sub__"], _python_rsub = _TENSOR_OPS["__rsub__"]
+cdef object _python_mul = _TENSOR_OPS["__mul__"], _python_rmul = _TENSOR_OPS["__rmul__"]
+cdef object _python_truediv = _TENSOR_OPS["__truediv__"], _python_pow = _TENSOR_OPS["__pow__"]
+cdef object _python_mean = _TENSOR_OPS["mean"], _python_sum = _TENSOR_OPS["sum"]
+cdef object _python_iadd = Tensor.__dict__["__iadd__"], _python_isub = Tensor.__dict__["__isub__"]
+cdef object _python_imul = Tensor.__dict__["__imul__"]
+cdef object _np_add = numpy.add, _np_subtract = numpy.subtract, _np_multiply = numpy.multiply
+cdef object _op_add = operator.add, _op_sub = operator.sub, _op_mul = operator.mul
+
+
+cdef inline bint _plain(object other):
+    """What ``_operand`` returns unchanged and the operators pass on as it is."""
+    return type(other) is float or type(other) is int or _is_tensor(other)
+
+
+cdef object _add(object self, object other):
+    if _plain(other):
+        return _apply(_BINARY["Add"], (self, other))
+    return _python_add(self, other)
+
+
+cdef object _radd(object self, object other):
+    if _plain(other):
+        return _apply(_BINARY["Add"], (self, other))
+    return _python_radd(self, other)
+
+
+cdef object _sub(object self, object other):
+    if _plain(other):
+        return _apply(_BINARY["Sub"], (self, other))
+    return _python_sub(self, other)
+
+
+cdef object _rsub(object self, object other):
+    if type(other) is float or type(other) is int:
+        return _apply(_BINARY["Rsub"], (self, other))
+    return _python_rsub(self, other)
+
+
+cdef object _mul(object self, object other):
+    if _plain(other):
+        return _apply(_BINARY["Mul"], (self, other))
+    return _python_mul(self, other)
+
+
+cdef object _rmul(object self, object other):
+    if _plain(other):
+        return _apply(_BINARY["Mul"], (self, other))
+    return _python_rmul(self, other)
+
+
+cdef object _truediv(object self, object other):
+    if _plain(other):
+        return _apply(_BINARY["Div"], (self, other))
+    return _python_truediv(self, other)
+
+
+cdef object _pow(object self, object exponent):
+    if type(exponent) is int or type(exponent) is float:
+        return _apply(_UNARY["PowScalar"], (self, exponent))
+    if _is_tensor(exponent):
+        return _apply(_BINARY["Pow"], (self, exponent))
+    return _python_pow(self, exponent)
+
+
+cdef object _iadd(object self, object other):
+    if Py_TYPE(self) != TENSOR:
+        return _python_iadd(self, other)
+    return _arith(self, _np_add, _op_add, other)
+
+
+cdef object _isub(object self, object other):
+    if Py_TYPE(self) != TENSOR:
+        return _python_isub(self, other)
+    return _arith(self, _np_subtract, _op_sub, other)
+
+
+cdef object _imul(object self, object other):
+    if Py_TYPE(self) != TENSOR:
+        return _python_imul(self, other)
+    return _arith(self, _np_multiply, _op_mul, other)
+
+
+cdef object _call_python(object method, object self, PyObject **args, Py_ssize_t nargs,
+                         PyObject *kwnames):
+    """``method(self, *args, **kwargs)`` from a METH_FASTCALL | METH_KEYWORDS call."""
+    cdef Py_ssize_t i
+    positional = [self] + [<object> args[i] for i in range(nargs)]
+    keywords = {}
+    if kwnames is not NULL:
+        for i in range(len(<tuple> kwnames)):
+            keywords[(<tuple> kwnames)[i]] = <object> args[nargs + i]
+    return method(*positional, **keywords)
+
+
+cdef object _mean(object self, PyObject **args, Py_ssize_t nargs, PyObject *kwnames):
+    if nargs == 0 and (kwnames is NULL or len(<tuple> kwnames) == 0):
+        return _apply(_REDUCE["MeanAll"], (self,))
+    return _call_python(_python_mean, self, args, nargs, kwnames)
+
+
+cdef object _sum(object self, PyObject **args, Py_ssize_t nargs, PyObject *kwnames):
+    if nargs == 0 and (kwnames is NULL or len(<tuple> kwnames) == 0):
+        return _apply(_REDUCE["SumAll"], (self, None))
+    return _call_python(_python_sum, self, args, nargs, kwnames)
+
+
+cdef PyMethodDef _OPERATOR_METHODS[13]
+_OPERATOR_METHODS[0].ml_name, _OPERATOR_METHODS[0].ml_meth = "__add__", <void *> _add
+_OPERATOR_METHODS[1].ml_name, _OPERATOR_METHODS[1].ml_meth = "__radd__", <void *> _radd
+_OPERATOR_METHODS[2].ml_name, _OPERATOR_METHODS[2].ml_meth = "__sub__", <void *> _sub
+_OPERATOR_METHODS[3].ml_name, _OPERATOR_METHODS[3].ml_meth = "__rsub__", <void *> _rsub
+_OPERATOR_METHODS[4].ml_name, _OPERATOR_METHODS[4].ml_meth = "__mul__", <void *> _mul
+_OPERATOR_METHODS[5].ml_name, _OPERATOR_METHODS[5].ml_meth = "__rmul__", <void *> _rmul
+_OPERATOR_METHODS[6].ml_name, _OPERATOR_METHODS[6].ml_meth = "__truediv__", <void *> _truediv
+_OPERATOR_METHODS[7].ml_name, _OPERATOR_METHODS[7].ml_meth = "__pow__", <void *> _pow
+_OPERATOR_METHODS[8].ml_name, _OPERATOR_METHODS[8].ml_meth = "__iadd__", <void *> _iadd
+_OPERATOR_METHODS[9].ml_name, _OPERATOR_METHODS[9].ml_meth = "__isub__", <void *> _isub
+_OPERATOR_METHODS[10].ml_name, _OPERATOR_METHODS[10].ml_meth = "__imul__", <void *> _imul
+for _i in range(11):
+    _OPERATOR_METHODS[_i].ml_flags = METH_O
+    _OPERATOR_METHODS[_i].ml_doc = NULL
+_OPERATOR_METHODS[11].ml_name, _OPERATOR_METHODS[11].ml_meth = "mean", <void *> _mean
+_OPERATOR_METHODS[12].ml_name, _OPERATOR_METHODS[12].ml_meth = "sum", <void *> _sum
+for _i in range(11, 13):
+    _OPERATOR_METHODS[_i].ml_flags = METH_FASTCALL | METH_KEYWORDS
+    _OPERATOR_METHODS[_i].ml_doc = NULL
+
+# Each keeps the Python method's docstring and signature (help(t.mean), inspect.signature):
+# CPython reads a C method's signature from its docstring's first line, "name($self, ...)\n--".
+# The bytes live as long as the module.
+import inspect
+
+cdef list _OPERATOR_DOCS = []
+for _i in range(13):
+    _name = (<bytes> _OPERATOR_METHODS[_i].ml_name).decode()
+    _python = _TENSOR_OPS.get(_name) or Tensor.__dict__[_name]
+    _signature = inspect.signature(_python)
+    _parameters = list(_signature.parameters.values())[1:]
+    _text = str(_signature.replace(parameters=_parameters))
+    _text = _text[1:len(_text) - 1]  # the parameters without their parentheses
+    if _OPERATOR_METHODS[_i].ml_flags == METH_O:
+        _text = f"{_name}($self, {_text}, /)"
+    else:
+        _text = f"{_name}($self, /, {_text})"
+    _lines = (_python.__doc__ or "").split("\n")
+    if _lines[0].startswith(_python.__qualname__ + "("):  # Cython's embedded signature
+        _lines = _lines[1:]
+    _doc = f"{_text}\n--\n\n" + "\n".join(_lines).strip()
+    _doc = _doc.encode()
+    _OPERATOR_DOCS.append(_doc)
+    _OPERATOR_METHODS[_i].ml_doc = <const char *> <bytes> _doc
+
+# name -> C method of Tensor, installed by engine._speedups.install_core
+operator_methods = {
+    (<bytes> _OPERATOR_METHODS[_i].ml_name).decode(): PyDescr_NewMethod(
+        TENSOR, &_OPERATOR_METHODS[_i])
+    for _i in range(13)
 }

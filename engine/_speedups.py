@@ -105,8 +105,9 @@ def activate() -> None:
 def install_core() -> bool:
     """Put the C core (``engine/_core.pyx``) in place of ``Function.apply``, of the backward
     pass that ``Tensor.backward`` runs, of ``ctx.saved_tensors`` and ``ctx.save_for_backward``,
-    of the no-graph paths of in-place arithmetic and ``fill_``, of ``Tensor.__matmul__`` and of
-    a few one-line methods (``t.tanh()``...), when it is built and fresh; called once the
+    of the no-graph paths of in-place arithmetic and ``fill_``, of ``Tensor.__matmul__``, of
+    the frequent operators (``x + y``, ``x -= y``...) and of a few one-line methods
+    (``t.tanh()``, ``t.mean()``...), when it is built and fresh; called once the
     engine is imported. True when installed."""
     if "engine._core" not in _state["active"]:
         return False
@@ -124,6 +125,8 @@ def install_core() -> bool:
     _tensor.Tensor.__matmul__ = _core.matmul
     BackwardFunction.save_for_backward = _core.save_for_backward
     for name, method in _core.unary_methods.items():  # t.tanh() etc.: see _core.pyx
+        setattr(_tensor.Tensor, name, method)
+    for name, method in _core.operator_methods.items():  # x + y, t.mean(), x -= y...
         setattr(_tensor.Tensor, name, method)
     _NullContext.save_for_backward = _core.save_nothing
     return True

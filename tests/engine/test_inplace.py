@@ -514,3 +514,77 @@ def test_inplace_result_casts_as_torch(torch, case):
         return str(out.dtype).split(".")[-1], out.tolist()
 
     assert outcome(engine) == outcome(torch)
+
+
+class _LoggedTensor(engine.Tensor):
+    """A subclass whose own in-place methods ``+=``, ``-=`` and ``*=`` must reach."""
+
+    log: list = []
+
+    def add_(self, other, *, alpha=1):
+        self.log.append("add_")
+        return super().add_(other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        self.log.append("sub_")
+        return super().sub_(other, alpha=alpha)
+
+    def mul_(self, other):
+        self.log.append("mul_")
+        return super().mul_(other)
+
+
+def test_augmented_assignment_calls_a_subclass_own_inplace_method():
+    t = _LoggedTensor([1.0, 2.0])
+    t += 1.0
+    t -= engine.tensor([0.5, 0.5])
+    t *= 2
+    assert _LoggedTensor.log == ["add_", "sub_", "mul_"]
+    assert type(t) is _LoggedTensor and t.tolist() == [3.0, 5.0]
+
+
+_OPERATORS = {"x + o": lambda x, o: x + o, "o + x": lambda x, o: o + x,
+              "x - o": lambda x, o: x - o, "o - x": lambda x, o: o - x,
+              "x * o": lambda x, o: x * o, "o * x": lambda x, o: o * x,
+              "x / o": lambda x, o: x / o, "x ** o": lambda x, o: x**o}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("operand", [True, np.float64(2.0), 2, 0.5],
+                         ids=["bool", "numpy scalar", "int", "float"])
+def test_operators_take_numbers_as_pytorch_does(operand, torch):
+    """Numbers of every kind (the operators pass ints and floats on as they are and convert
+    the others first) give PyTorch's values, nodes and errors."""
+    results = {}
+    for lib in (engine, torch):
+        got = []
+        for fn in _OPERATORS.values():
+            x = lib.tensor([3.0, 4.0], requires_grad=True)
+            try:
+                out = fn(x, operand)
+            except (RuntimeError, TypeError) as exc:
+                got.append(type(exc).__name__)
+                continue
+            got.append((np.round(out.tolist(), 6).tolist(), type(out.grad_fn).__name__))
+        y = lib.tensor([1.0, 2.0])
+        y += operand
+        y *= operand
+        got.append(y.tolist())
+        results[lib.__name__] = got
+    assert results["engine"] == results["torch"]
+
+
+@pytest.mark.parametrize("operand", [np.array([1.0, 2.0]), [1.0, 2.0]], ids=["ndarray", "list"])
+def test_operators_make_tensors_of_arrays_and_lists(operand):
+    """An array or a list operand acts as the tensor made of it (PyTorch refuses them)."""
+    for name, fn in _OPERATORS.items():
+        if isinstance(operand, list) and name.startswith("o "):
+            continue  # list + tensor: the list's own operator answers first
+        x = engine.tensor([3.0, 4.0], requires_grad=True)
+        got, want = fn(x, operand), fn(x, engine.tensor(operand))
+        assert got.tolist() == want.tolist(), name
+        assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__, name
+    y = engine.tensor([1.0, 2.0])
+    y += operand
+    y *= operand
+    assert y.tolist() == [2.0, 8.0]

@@ -48,11 +48,27 @@ def test_this_run_uses_the_engine_it_says():
         assert saving is sys.modules["engine._core"].save_for_backward
         for name, method in sys.modules["engine._core"].unary_methods.items():
             assert engine.Tensor.__dict__[name] is method, name
+        for name, method in sys.modules["engine._core"].operator_methods.items():
+            assert engine.Tensor.__dict__[name] is method, name
     elif os.environ.get("GRADBOOK_PURE"):
         assert status.startswith("pure Python (off"), status
         assert engine.autograd.function.__file__.endswith(".py")
         assert "engine._core" not in sys.modules
         assert Function.__dict__["apply"].__func__.__module__ == "engine.autograd.function"
+
+
+def test_the_c_methods_keep_the_python_signatures():
+    """inspect.signature (and so help(t.mean)) reads the same in both engines."""
+    import inspect
+
+    from engine._tensor_ops import TensorOps
+
+    for name in ("__add__", "__rmul__", "__pow__", "mean", "sum"):
+        method, python = getattr(engine.Tensor, name), TensorOps.__dict__[name]
+        names = [p.name for p in inspect.signature(method).parameters.values()]
+        assert names == [p.name for p in inspect.signature(python).parameters.values()], name
+        assert inspect.signature(method).parameters.get("dim", None) == (
+            inspect.signature(python).parameters.get("dim", None)), name
 
 
 def test_pure_on_request():

@@ -5,6 +5,7 @@ import pytest
 import engine
 from engine.autograd import ArrayFunction
 from engine.autograd.engine_loop import _reachable
+from engine.substitute import pieces
 
 
 class CountingMul(ArrayFunction):
@@ -203,3 +204,52 @@ def test_the_tensor_method_records_the_substituted_op(method, piece):
     assert x.grad.numpy().tolist() == pytest.approx(((1 - t * t) / 2).tolist())
     after = getattr(x, method)()
     assert type(after.grad_fn).__name__ == f"{piece}Backward0"
+
+
+def _counting(op):
+    """A subclass of ``op`` that notes each forward it runs."""
+    calls = []
+
+    def forward(ctx, *args):
+        calls.append(op.__name__)
+        return op.forward(ctx, *args)
+
+    return type(f"Counting{op.__name__}", (op,), {"forward": staticmethod(forward)}), calls
+
+
+# The operators and the argument-free reductions the compiled core has as C methods; each
+# must record the op it finds in the op modules at that moment.
+OPERATORS = [
+    ("x + y", lambda x, y: x + y, "Add"), ("x + 2.0", lambda x, y: x + 2.0, "Add"),
+    ("3 + x", lambda x, y: 3 + x, "Add"), ("x - y", lambda x, y: x - y, "Sub"),
+    ("x - 1", lambda x, y: x - 1, "Sub"), ("1.5 - x", lambda x, y: 1.5 - x, "Rsub"),
+    ("x * y", lambda x, y: x * y, "Mul"), ("0.5 * x", lambda x, y: 0.5 * x, "Mul"),
+    ("x * 2", lambda x, y: x * 2, "Mul"), ("x / y", lambda x, y: x / y, "Div"),
+    ("x / 4.0", lambda x, y: x / 4.0, "Div"), ("x ** 2", lambda x, y: x**2, "PowScalar"),
+    ("x ** 0.5", lambda x, y: x**0.5, "PowScalar"), ("x ** y", lambda x, y: x**y, "Pow"),
+    ("-x", lambda x, y: -x, "Neg"), ("x.mean()", lambda x, y: x.mean(), "MeanAll"),
+    ("x.sum()", lambda x, y: x.sum(), "SumAll"),
+]
+
+
+@pytest.mark.parametrize(("expression", "fn", "piece"), OPERATORS, ids=[o[0] for o in OPERATORS])
+def test_the_operator_records_the_substituted_op(expression, fn, piece):
+    """``x + y``, ``2 * x``, ``x.mean()``... read their op at each call: a substitute stands
+    in inside the block, not after it, with the engine's own values and gradients."""
+    module, name = pieces()[piece]
+    op = getattr(module, name)
+    counting, calls = _counting(op)
+    x = engine.tensor([0.5, 1.5], requires_grad=True)
+    y = engine.tensor([2.0, 3.0], requires_grad=True)
+    expected = fn(x, y)
+    expected.sum().backward()
+    grads = x.grad.tolist(), y.grad.tolist() if y.grad is not None else None
+    x.grad = y.grad = None
+    with engine.substitute(**{piece: counting}):
+        out = fn(x, y)
+    assert calls == [name]
+    assert out.tolist() == pytest.approx(expected.tolist())
+    out.sum().backward()
+    assert (x.grad.tolist(), y.grad.tolist() if y.grad is not None else None) == grads
+    fn(x, y)
+    assert calls == [name]
