@@ -10,7 +10,7 @@ edit ``_tensor.py`` and its stale compiled copy is ignored (with a warning) unti
 The build also makes the C core (``engine/_core.pyx``): C copies of the engine's most frequent
 paths (``Function.apply`` for one- and two-argument built-ins, the usual ``loss.backward()``,
 ``saved_tensors``, in-place arithmetic and ``fill_`` without a graph, ``x @ w`` on 2-D
-tensors), installed over their
+tensors, the arithmetic operators, ``t.tanh()``-like methods), installed over their
 Python originals by ``install_core`` and falling back to them for every other case. It is
 loaded only while it and every Python source it copies are unchanged.
 
