@@ -1134,46 +1134,41 @@ cdef inline bint _plain(object other):
     return type(other) is float or type(other) is int or _is_tensor(other)
 
 
-cdef object _add(object self, object other):
+cdef inline object _operator(str op, object self, object other, object python_method):
+    """``self <op> other`` recorded by the op class named ``op`` in ``engine.ops.binary``."""
     if _plain(other):
-        return _apply(_BINARY["Add"], (self, other))
-    return _python_add(self, other)
+        return _apply(_BINARY[op], (self, other))
+    return python_method(self, other)
+
+
+cdef object _add(object self, object other):
+    return _operator("Add", self, other, _python_add)
 
 
 cdef object _radd(object self, object other):
-    if _plain(other):
-        return _apply(_BINARY["Add"], (self, other))
-    return _python_radd(self, other)
+    return _operator("Add", self, other, _python_radd)
 
 
 cdef object _sub(object self, object other):
-    if _plain(other):
-        return _apply(_BINARY["Sub"], (self, other))
-    return _python_sub(self, other)
-
-
-cdef object _rsub(object self, object other):
-    if type(other) is float or type(other) is int:
-        return _apply(_BINARY["Rsub"], (self, other))
-    return _python_rsub(self, other)
+    return _operator("Sub", self, other, _python_sub)
 
 
 cdef object _mul(object self, object other):
-    if _plain(other):
-        return _apply(_BINARY["Mul"], (self, other))
-    return _python_mul(self, other)
+    return _operator("Mul", self, other, _python_mul)
 
 
 cdef object _rmul(object self, object other):
-    if _plain(other):
-        return _apply(_BINARY["Mul"], (self, other))
-    return _python_rmul(self, other)
+    return _operator("Mul", self, other, _python_rmul)
 
 
 cdef object _truediv(object self, object other):
-    if _plain(other):
-        return _apply(_BINARY["Div"], (self, other))
-    return _python_truediv(self, other)
+    return _operator("Div", self, other, _python_truediv)
+
+
+cdef object _rsub(object self, object other):
+    if type(other) is float or type(other) is int:  # 1 - x; a tensor's own __sub__ came first
+        return _apply(_BINARY["Rsub"], (self, other))
+    return _python_rsub(self, other)
 
 
 cdef object _pow(object self, object exponent):
@@ -1184,22 +1179,24 @@ cdef object _pow(object self, object exponent):
     return _python_pow(self, exponent)
 
 
-cdef object _iadd(object self, object other):
+cdef inline object _inplace(object self, object other, object ufunc, object op,
+                            object python_method):
+    """``self op= other`` on a Tensor (a subclass's own ``add_`` and the like may differ)."""
     if Py_TYPE(self) != TENSOR:
-        return _python_iadd(self, other)
-    return _arith(self, _np_add, _op_add, other)
+        return python_method(self, other)
+    return _arith(self, ufunc, op, other)
+
+
+cdef object _iadd(object self, object other):
+    return _inplace(self, other, _np_add, _op_add, _python_iadd)
 
 
 cdef object _isub(object self, object other):
-    if Py_TYPE(self) != TENSOR:
-        return _python_isub(self, other)
-    return _arith(self, _np_subtract, _op_sub, other)
+    return _inplace(self, other, _np_subtract, _op_sub, _python_isub)
 
 
 cdef object _imul(object self, object other):
-    if Py_TYPE(self) != TENSOR:
-        return _python_imul(self, other)
-    return _arith(self, _np_multiply, _op_mul, other)
+    return _inplace(self, other, _np_multiply, _op_mul, _python_imul)
 
 
 cdef object _call_python(object method, object self, PyObject **args, Py_ssize_t nargs,
