@@ -1237,12 +1237,10 @@ _OPERATOR_METHODS[9].ml_name, _OPERATOR_METHODS[9].ml_meth = "__isub__", <void *
 _OPERATOR_METHODS[10].ml_name, _OPERATOR_METHODS[10].ml_meth = "__imul__", <void *> _imul
 for _i in range(11):
     _OPERATOR_METHODS[_i].ml_flags = METH_O
-    _OPERATOR_METHODS[_i].ml_doc = NULL
 _OPERATOR_METHODS[11].ml_name, _OPERATOR_METHODS[11].ml_meth = "mean", <void *> _mean
 _OPERATOR_METHODS[12].ml_name, _OPERATOR_METHODS[12].ml_meth = "sum", <void *> _sum
 for _i in range(11, 13):
     _OPERATOR_METHODS[_i].ml_flags = METH_FASTCALL | METH_KEYWORDS
-    _OPERATOR_METHODS[_i].ml_doc = NULL
 
 # Each keeps the Python method's docstring and signature (help(t.mean), inspect.signature):
 # CPython reads a C method's signature from its docstring's first line, "name($self, ...)\n--".
