@@ -46,7 +46,7 @@ MODULES = [
 CORE = "_core.pyx"
 CORE_MIRRORS = ["engine/autograd/function.py", "engine/autograd/engine_loop.py",
                 "engine/_tensor.py", "engine/autograd/graph.py", "engine/_tensor_ops.py",
-                "engine/autograd/grad_mode.py"]
+                "engine/autograd/grad_mode.py", "engine/ops/dual.py", "engine/backend.py"]
 
 
 def _module_name(rel: str) -> str:

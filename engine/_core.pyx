@@ -819,6 +819,8 @@ def run_backward(roots, grad_roots, retain_graph=None, create_graph=False, input
 
 # -- fitting a node's gradients to its inputs: engine_loop._validate, for raw arrays --------
 
+from engine import backend
+
 cdef object _ENGINE_SUM_TO = dual.sum_to
 cdef dict _DUAL = vars(dual)  # what engine.substitute swaps: see _LINALG
 cdef object _add_reduce = numpy.add.reduce
@@ -847,6 +849,33 @@ cdef bint _expandable(tuple small, tuple big):
     return True
 
 
+cdef object _F32 = numpy.dtype(numpy.float32), _F64 = numpy.dtype(numpy.float64)
+cdef object _ones_of = backend.ones_of
+cdef object _matmul = numpy.matmul, _empty = numpy.empty
+
+
+cdef object _sum_leading(cnp.ndarray g, Py_ssize_t count, tuple shape):
+    """backend.sum_leading (one product with a vector of ones), read from the array's struct."""
+    descr = <object> cnp.PyArray_DESCR(g)
+    if (descr is not _F32 and descr is not _F64) or not cnp.PyArray_IS_C_CONTIGUOUS(g):
+        return None
+    cdef cnp.npy_intp size = cnp.PyArray_SIZE(g), rows = 1, cols
+    if size == 0:
+        return None
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(g)
+    for i in range(count):
+        rows *= dims[i]
+    cols = size // rows
+    if cols < 2:
+        return None
+    flat = (<object> g).reshape(rows, cols)
+    if len(shape) == 1:
+        return _matmul(_ones_of(rows, descr), flat)
+    out = _empty(shape, descr)
+    _matmul(_ones_of(rows, descr), flat, out=out.reshape(cols))
+    return out
+
+
 cdef object _sum_to(object g, tuple shape):
     """dual.sum_to(g, shape) for a NumPy array: sum the dimensions broadcasting added (a
     fresh array, so it can become a .grad uncopied), keep those it grew."""
@@ -856,6 +885,11 @@ cdef object _sum_to(object g, tuple shape):
     for i in range(len(shape)):
         if shape[i] == 1 and g_shape[lead + i] != 1:
             grown.append(i)
+    cdef Py_ssize_t k = len(grown)
+    if (lead or k) and (not k or grown[k - 1] == k - 1):  # the summed dimensions all lead
+        out = _sum_leading(<cnp.ndarray> g, lead + k, shape)
+        if out is not None:
+            return out
     if lead:
         if not shape and _OUT_ARRAY:  # summed to a 0-d gradient: keep it an array
             return _add_reduce(g, tuple(range(lead)), None, out=...)

@@ -9,7 +9,7 @@ higher-order derivatives. Each helper dispatches on its argument's type.
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ..backend import _ndarray, array_module, array_sum, constant, numpy_module
+from ..backend import _ndarray, array_module, array_sum, constant, numpy_module, sum_leading
 
 _subtract = numpy_module.subtract
 
@@ -99,6 +99,11 @@ def sum_to(g, shape):
         return g.reshape(shape) if tuple(g.shape) != shape else g
     # Sum the added leading dimensions away, keep the grown ones: the result is a fresh
     # array (not a reshaped view), so it can become a .grad without a copy.
+    if (lead or grown) and (not grown or grown[-1] == len(grown) - 1):
+        # All the summed dimensions lead (a bias's gradient): one product, sum_leading.
+        out = sum_leading(g, lead + len(grown), shape)
+        if out is not None:
+            return out
     if lead:
         g = array_sum(g, tuple(range(lead)))
     if grown:
