@@ -851,11 +851,16 @@ cdef bint _expandable(tuple small, tuple big):
 
 cdef object _F32 = numpy.dtype(numpy.float32), _F64 = numpy.dtype(numpy.float64)
 cdef object _ones_of = backend.ones_of
+cdef Py_ssize_t _ONES_KEPT = backend._ONES_KEPT
 cdef object _matmul = numpy.matmul, _empty = numpy.empty
+
+
+cdef object _ones_f32 = None, _ones_f64 = None  # the vectors of ones used last
 
 
 cdef object _sum_leading(cnp.ndarray g, Py_ssize_t count, tuple shape):
     """backend.sum_leading (one product with a vector of ones), read from the array's struct."""
+    global _ones_f32, _ones_f64
     descr = <object> cnp.PyArray_DESCR(g)
     if (descr is not _F32 and descr is not _F64) or not cnp.PyArray_IS_C_CONTIGUOUS(g):
         return None
@@ -868,11 +873,20 @@ cdef object _sum_leading(cnp.ndarray g, Py_ssize_t count, tuple shape):
     cols = size // rows
     if cols < 2:
         return None
-    flat = (<object> g).reshape(rows, cols)
+    ones = _ones_f32 if descr is _F32 else _ones_f64  # a batch size recurs: the same vector
+    if ones is None or cnp.PyArray_DIMS(<cnp.ndarray> ones)[0] != rows:
+        ones = _ones_of(rows, descr)
+        if rows <= _ONES_KEPT:  # one that backend.ones_of keeps too
+            if descr is _F32:
+                _ones_f32 = ones
+            else:
+                _ones_f64 = ones
+    # A bias's gradient is already the matrix; anything else, its view as one.
+    flat = g if count == 1 and cnp.PyArray_NDIM(g) == 2 else (<object> g).reshape(rows, cols)
     if len(shape) == 1:
-        return _matmul(_ones_of(rows, descr), flat)
+        return _matmul(ones, flat)
     out = _empty(shape, descr)
-    _matmul(_ones_of(rows, descr), flat, out=out.reshape(cols))
+    _matmul(ones, flat, out=out.reshape(cols))
     return out
 
 
