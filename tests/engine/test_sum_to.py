@@ -175,3 +175,23 @@ def test_a_bias_gradient_is_the_product_on_either_build():
     w = rng.standard_normal((64, 33)).astype(np.float32)
     ((x + b) * engine.tensor(w)).sum().backward()
     np.testing.assert_array_equal(b.grad.numpy(), np.ones(64, np.float32) @ w)
+
+
+@pytest.mark.parametrize("b_shape", [(7,), (1, 7), (40, 7), (1, 40, 7)])
+def test_a_device_sums_a_bias_gradient_as_the_cpu_does(b_shape):
+    """On the CPU stand-in for CuPy the same product runs (cuBLAS on a GPU): the same bits as
+    on the CPU, and the gradient stays on the device."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((16, 40, 7)).astype(np.float32)
+    w = rng.standard_normal((16, 40, 7)).astype(np.float32)
+    grads = {}
+    with engine.testing.fake_cuda() as fake:
+        for dev in ("cpu", "cuda"):
+            b = engine.zeros(b_shape, device=dev, requires_grad=True)
+            ((engine.tensor(x, device=dev) + b) * engine.tensor(w, device=dev)).sum().backward()
+            assert b.grad.device.type == dev and tuple(b.grad.shape) == b_shape
+            grads[dev] = b.grad.cpu().numpy()
+        ones = backend.ones_of(15, np.dtype(np.float32), fake.zeros(3))
+        assert isinstance(ones, fake.ndarray) and ones.shape == (15,)
+        assert backend.ones_of(15, np.dtype(np.float32), fake.zeros(3)) is ones
+    np.testing.assert_array_equal(grads["cuda"], grads["cpu"])
